@@ -1,0 +1,63 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect, test } from 'vitest';
+import { EnvError, parseEnv } from './env';
+
+test('defaults give a server on 127.0.0.1:3000 with PGlite under ./.data', () => {
+  const env = parseEnv({}, '/srv/photogram');
+  expect(env).toMatchObject({
+    PORT: 3000,
+    HOST: '127.0.0.1',
+    DATA_DIR: '/srv/photogram/.data',
+    MEDIA_DIR: '/srv/photogram/.data/media',
+    BUS: 'memory',
+    MAX_UPLOAD_BYTES: 10 * 1024 * 1024,
+    LOG_LEVEL: 'info',
+  });
+  expect(env.DATABASE_URL).toBeUndefined();
+});
+
+test('PUBLIC_ORIGIN is reduced to its origin and empty values count as unset', () => {
+  const env = parseEnv({ PUBLIC_ORIGIN: 'https://photos.example.com/app/', PORT: '' }, '/');
+  expect(env.PUBLIC_ORIGIN).toBe('https://photos.example.com');
+  expect(env.PORT).toBe(3000);
+});
+
+test.each([
+  ['PORT', 'abc'],
+  ['PORT', '70000'],
+  ['DATABASE_URL', 'mysql://localhost/db'],
+  ['PUBLIC_ORIGIN', 'photos.example.com'],
+  ['BUS', 'kafka'],
+  ['MAX_UPLOAD_BYTES', '-5'],
+  ['LOG_LEVEL', 'loud'],
+])('a bad %s (%s) is refused with a message naming it', (name, value) => {
+  expect(() => parseEnv({ [name]: value })).toThrow(EnvError);
+  expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+});
+
+test('BUS=postgres without DATABASE_URL is refused', () => {
+  expect(() => parseEnv({ BUS: 'postgres' })).toThrow(
+    /BUS is "postgres", which needs DATABASE_URL/,
+  );
+  expect(parseEnv({ BUS: 'postgres', DATABASE_URL: 'postgres://localhost/x' }).BUS).toBe(
+    'postgres',
+  );
+});
+
+test('a bad value stops start-up before anything opens, naming the variable', async () => {
+  const main = fileURLToPath(new URL('./main.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', main], {
+    env: { ...process.env, PORT: 'not-a-port', DATABASE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  expect(code).toBe(1);
+  expect(stderr).toContain('Invalid configuration');
+  expect(stderr).toMatch(/PORT .*\(got "not-a-port"\)/);
+  expect(stderr).not.toContain('    at ');
+});

@@ -1,0 +1,84 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const EnvSchema = z
+  .object({
+    PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(0, 'must be between 0 and 65535')
+      .max(65_535, 'must be between 0 and 65535')
+      .default(3000),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    DATABASE_URL: z
+      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+      .optional(),
+    DATA_DIR: z.string().min(1).default('./.data'),
+    MEDIA_DIR: z.string().min(1).optional(),
+    PUBLIC_ORIGIN: z
+      .url({
+        protocol: /^https?$/,
+        error: 'must be an http(s) origin such as https://photos.example.com',
+      })
+      .transform((value) => new URL(value).origin)
+      .optional(),
+    BUS: z
+      .enum(['memory', 'postgres'], { error: 'must be "memory" or "postgres"' })
+      .default('memory'),
+    MAX_UPLOAD_BYTES: z.coerce
+      .number({ error: 'must be a number of bytes' })
+      .int('must be a whole number of bytes')
+      .positive('must be more than 0')
+      .default(10 * MiB),
+    LOG_LEVEL: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+        error: 'must be one of fatal, error, warn, info, debug, trace, silent',
+      })
+      .default('info'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.BUS === 'postgres' && !env.DATABASE_URL) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['BUS'],
+        message: 'is "postgres", which needs DATABASE_URL to be set',
+      });
+    }
+  });
+
+export type Env = Omit<z.infer<typeof EnvSchema>, 'MEDIA_DIR'> & { MEDIA_DIR: string };
+
+/** A configuration problem, worded for the person starting the server. */
+export class EnvError extends Error {
+  override name = 'EnvError';
+}
+
+/**
+ * Parses the configuration. Empty values count as unset. Throws `EnvError` naming
+ * every bad variable, so start-up stops before anything is opened.
+ */
+export function parseEnv(source: Record<string, string | undefined>, cwd = process.cwd()): Env {
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  );
+  const result = EnvSchema.safeParse(present);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'environment');
+      const value = present[name];
+      return `  ${name} ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
+    });
+    throw new EnvError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const env = result.data;
+  const dataDir = isAbsolute(env.DATA_DIR) ? env.DATA_DIR : resolve(cwd, env.DATA_DIR);
+  const mediaDir = env.MEDIA_DIR ? resolve(cwd, env.MEDIA_DIR) : join(dataDir, 'media');
+  return { ...env, DATA_DIR: dataDir, MEDIA_DIR: mediaDir };
+}
+
+/** The only place that reads `process.env`. */
+export function loadEnv(): Env {
+  return parseEnv(process.env);
+}

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDatabase } from '@photogram/db';
+import { EnvError, loadEnv } from './env';
+import { buildServer } from './server';
+
+function readEnv() {
+  try {
+    return loadEnv();
+  } catch (error: unknown) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}
+
+const env = readEnv();
+const database = await openDatabase({
+  url: env.DATABASE_URL,
+  dataDir: join(env.DATA_DIR, 'pglite'),
+});
+const app = await buildServer({
+  db: database.db,
+  publicOrigin: env.PUBLIC_ORIGIN,
+  webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
+  logger: {
+    level: env.LOG_LEVEL,
+    redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
+  },
+});
+
+let closing = false;
+async function shutdown(signal: string) {
+  if (closing) return;
+  closing = true;
+  app.log.info({ signal }, 'shutting down');
+  try {
+    await app.close();
+    await database.close();
+    process.exit(0);
+  } catch (error: unknown) {
+    app.log.error({ err: error }, 'shutdown failed');
+    process.exit(1);
+  }
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));
+
+try {
+  await app.listen({ port: env.PORT, host: env.HOST });
+  app.log.info(
+    `Photogram is running at http://${env.HOST}:${env.PORT} (${env.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${env.DATA_DIR}`})`,
+  );
+} catch (error: unknown) {
+  app.log.error({ err: error }, 'could not start listening');
+  await database.close();
+  process.exit(1);
+}

@@ -1,0 +1,48 @@
+import type { AddressInfo } from 'node:net';
+import type { RateLimitOptions } from '@photogram/api';
+import type { DatabaseHandle } from '@photogram/db';
+import { createTestDatabase } from '@photogram/db/testing';
+import { buildServer, type ServerDeps } from '../server';
+
+export interface TestServer {
+  url: string;
+  database: DatabaseHandle;
+  app: Awaited<ReturnType<typeof buildServer>>;
+  /** Stops the server; closes the database too unless it was passed in. */
+  close(): Promise<void>;
+}
+
+/** Limits high enough that only the rate-limit tests ever reach them. */
+export const relaxedRateLimits: RateLimitOptions = {
+  signInPerIp: { points: 10_000, duration: 60 },
+  signInPerUsername: { points: 10_000, duration: 60 },
+  signUpPerIp: { points: 10_000, duration: 60 },
+};
+
+/**
+ * A real Photogram server listening on a free port of 127.0.0.1, on its own fresh
+ * database (PGlite, or PostgreSQL when DATABASE_URL is set) unless one is given.
+ */
+export async function startTestServer(
+  options: { database?: DatabaseHandle } & Partial<Omit<ServerDeps, 'db'>> = {},
+): Promise<TestServer> {
+  const { database: given, ...deps } = options;
+  const database = given ?? (await createTestDatabase());
+  const app = await buildServer({
+    webRoot: null,
+    rateLimits: relaxedRateLimits,
+    ...deps,
+    db: database.db,
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    database,
+    app,
+    async close() {
+      await app.close();
+      if (!given) await database.close();
+    },
+  };
+}

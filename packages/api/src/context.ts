@@ -1,0 +1,59 @@
+import type { Database } from '@photogram/db';
+import type { Session, User } from 'lucia';
+import type { Auth } from './auth/lucia';
+import type { RateLimits } from './rate-limit';
+
+/** What the API needs from the process that hosts it; built once at start-up. */
+export interface ApiDeps {
+  db: Database;
+  auth: Auth;
+  limits: RateLimits;
+}
+
+/** One request, described without any web framework. */
+export interface RequestInfo {
+  headers: Headers;
+  /** The client's address, for rate limits. */
+  ip: string;
+  /** Origins that may send cookie-authenticated mutations: the server's own and PUBLIC_ORIGIN. */
+  allowedOrigins: readonly string[];
+  /** Adds a `Set-Cookie` header to the response. */
+  setCookie(cookie: string): void;
+}
+
+export type AuthMethod = 'cookie' | 'bearer';
+
+export async function createContext(deps: ApiDeps, request: RequestInfo) {
+  const { auth } = deps;
+  let user: User | null = null;
+  let session: Session | null = null;
+  let authMethod: AuthMethod | null = null;
+
+  const bearer = auth.readBearerToken(request.headers.get('authorization') ?? '');
+  const cookieSession = auth.readSessionCookie(request.headers.get('cookie') ?? '');
+  if (bearer) {
+    ({ user, session } = await auth.validateSession(bearer));
+    if (session) authMethod = 'bearer';
+  } else if (cookieSession) {
+    ({ user, session } = await auth.validateSession(cookieSession));
+    if (session) {
+      authMethod = 'cookie';
+      // Lucia slides the expiry when half of it has passed: send the renewed cookie.
+      if (session.fresh) request.setCookie(auth.createSessionCookie(session.id).serialize());
+    } else {
+      request.setCookie(auth.createBlankSessionCookie().serialize());
+    }
+  }
+
+  return {
+    ...deps,
+    ...request,
+    user,
+    session,
+    authMethod,
+    /** The request carried our session cookie, valid or not. */
+    hasSessionCookie: cookieSession !== null,
+  };
+}
+
+export type Context = Awaited<ReturnType<typeof createContext>>;

@@ -1,0 +1,31 @@
+/**
+ * Errors that services throw. They never import tRPC; one middleware in `trpc.ts`
+ * turns them into tRPC codes, and their message is what the person reads.
+ */
+export class DomainError extends Error {
+  override name = 'DomainError';
+}
+export class NotFoundError extends DomainError {
+  override name = 'NotFoundError';
+}
+export class ForbiddenError extends DomainError {
+  override name = 'ForbiddenError';
+}
+export class ConflictError extends DomainError {
+  override name = 'ConflictError';
+}
+export class UnauthorizedError extends DomainError {
+  override name = 'UnauthorizedError';
+}
+export class ValidationError extends DomainError {
+  override name = 'ValidationError';
+}
+export class TooManyRequestsError extends DomainError {
+  override name = 'TooManyRequestsError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

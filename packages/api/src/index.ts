@@ -1,0 +1,17 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './root';
+
+export { type Auth, type AuthOptions, createAuth, SESSION_COOKIE } from './auth/lucia';
+export { type ApiDeps, type Context, createContext, type RequestInfo } from './context';
+export * from './errors';
+export {
+  createRateLimits,
+  defaultRateLimits,
+  type RateLimitOptions,
+  type RateLimits,
+} from './rate-limit';
+export { type AppRouter, appRouter } from './root';
+export { createCallerFactory } from './trpc';
+
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
