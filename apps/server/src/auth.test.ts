@@ -220,6 +220,7 @@ test('repeated sign-in attempts for one username reach TOO_MANY_REQUESTS', async
       signInPerIp: { points: 100, duration: 60 },
       signInPerUsername: { points: 3, duration: 60 },
       signUpPerIp: { points: 2, duration: 60 },
+      uploadPerUser: { points: 100, duration: 60 },
     },
   });
   try {

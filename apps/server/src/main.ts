@@ -24,6 +24,8 @@ const database = await openDatabase({
 const app = await buildServer({
   db: database.db,
   publicOrigin: env.PUBLIC_ORIGIN,
+  media: env.MEDIA_DIR,
+  maxUploadBytes: env.MAX_UPLOAD_BYTES,
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
   logger: {
     level: env.LOG_LEVEL,

@@ -1,20 +1,23 @@
 import { existsSync } from 'node:fs';
-import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
 import {
-  type AppRouter,
   appRouter,
   createAuth,
   createContext,
+  createLocalMediaStorage,
   createRateLimits,
+  isMediaKey,
+  type MediaStorage,
+  mediaContentType,
   type RateLimitOptions,
 } from '@photogram/api';
+import { MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
 import type { Database } from '@photogram/db';
-import { type FastifyTRPCPluginOptions, fastifyTRPCPlugin } from '@trpc/server/adapters/fastify';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyServerOptions } from 'fastify';
+import { trpcRoute } from './trpc-route';
 
 export interface ServerDeps {
   db: Database;
@@ -23,16 +26,11 @@ export interface ServerDeps {
   /** The built SPA (`apps/web/dist`); null serves no SPA. */
   webRoot?: string | null;
   logger?: FastifyServerOptions['logger'];
-  rateLimits?: RateLimitOptions;
-}
-
-function toHeaders(incoming: IncomingHttpHeaders): Headers {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(incoming)) {
-    if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  return headers;
+  rateLimits?: Partial<RateLimitOptions>;
+  /** Media storage, or a folder for the local-disk one (`MEDIA_DIR`). */
+  media: MediaStorage | string;
+  /** The largest photo accepted (`MAX_UPLOAD_BYTES`). */
+  maxUploadBytes?: number;
 }
 
 /** The Fastify app: tRPC at /trpc, /healthz, the SPA. Listening is the caller's business. */
@@ -42,13 +40,16 @@ export async function buildServer(deps: ServerDeps) {
     logger: deps.logger ?? false,
     // Open SSE streams would otherwise keep `close()` waiting forever.
     forceCloseConnections: true,
-    disableRequestLogging: false,
   });
 
+  const media = typeof deps.media === 'string' ? createLocalMediaStorage(deps.media) : deps.media;
+  const maxUploadBytes = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES_DEFAULT;
   const apiDeps = {
     db: deps.db,
     auth: createAuth(deps.db, { secureCookies: https }),
     limits: createRateLimits(deps.rateLimits),
+    media,
+    maxUploadBytes,
   };
 
   await app.register(helmet, {
@@ -71,29 +72,31 @@ export async function buildServer(deps: ServerDeps) {
     strictTransportSecurity: https,
   });
 
-  await app.register(fastifyTRPCPlugin, {
-    prefix: '/trpc',
-    trpcOptions: {
-      router: appRouter,
-      createContext: ({ req, res }) =>
-        createContext(apiDeps, {
-          headers: toHeaders(req.headers),
-          ip: req.ip,
-          allowedOrigins: [
-            `${req.protocol}://${req.host}`,
-            ...(deps.publicOrigin ? [deps.publicOrigin] : []),
-          ],
-          setCookie: (cookie) => {
-            res.header('set-cookie', cookie);
-          },
-        }),
-      onError: ({ error, path, req }) => {
-        if (error.code === 'INTERNAL_SERVER_ERROR') {
-          req.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
-        }
-      },
-    },
-  } satisfies FastifyTRPCPluginOptions<AppRouter>);
+  await trpcRoute(app, {
+    router: appRouter,
+    createContext: (request) =>
+      createContext(apiDeps, {
+        ...request,
+        allowedOrigins: [
+          ...request.allowedOrigins,
+          ...(deps.publicOrigin ? [deps.publicOrigin] : []),
+        ],
+      }),
+    maxJsonBytes: 1024 * 1024,
+    maxMultipartBytes: maxUploadBytes + 64 * 1024,
+  });
+
+  app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {
+    const key = request.params['*'];
+    const file = isMediaKey(key) ? await media.open(key) : null;
+    if (!file) return reply.code(404).send({ error: 'Not found' });
+    return reply
+      .header('content-type', mediaContentType(key))
+      .header('content-length', file.size)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('cross-origin-resource-policy', 'same-site')
+      .send(file.stream);
+  });
 
   app.get('/healthz', async (_request, reply) => {
     await deps.db.execute(sql`select 1`);

@@ -1,6 +1,7 @@
 import type { Database } from '@photogram/db';
 import type { Session, User } from 'lucia';
 import type { Auth } from './auth/lucia';
+import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 
 /** What the API needs from the process that hosts it; built once at start-up. */
@@ -8,6 +9,9 @@ export interface ApiDeps {
   db: Database;
   auth: Auth;
   limits: RateLimits;
+  media: MediaStorage;
+  /** The largest photo `posts.upload` accepts (`MAX_UPLOAD_BYTES`). */
+  maxUploadBytes: number;
 }
 
 /** One request, described without any web framework. */

@@ -15,3 +15,9 @@ export { createCallerFactory } from './trpc';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export {
+  createLocalMediaStorage,
+  isMediaKey,
+  type MediaStorage,
+  mediaContentType,
+} from './media/storage';

@@ -13,19 +13,24 @@ export interface RateLimitOptions {
   signInPerIp: Limit;
   signInPerUsername: Limit;
   signUpPerIp: Limit;
+  uploadPerUser: Limit;
 }
 
 export const defaultRateLimits: RateLimitOptions = {
   signInPerIp: { points: 50, duration: 15 * 60 },
   signInPerUsername: { points: 10, duration: 15 * 60 },
   signUpPerIp: { points: 30, duration: 60 * 60 },
+  uploadPerUser: { points: 60, duration: 60 * 60 },
 };
 
 /** One fixed-window counter; in memory, so it is per server process. */
 export class Limiter {
   readonly #limiter: RateLimiterMemory;
 
-  constructor(limit: Limit) {
+  readonly #message: string;
+
+  constructor(limit: Limit, message: string = AuthMessages.tooManyAttempts) {
+    this.#message = message;
     this.#limiter = new RateLimiterMemory({ points: limit.points, duration: limit.duration });
   }
 
@@ -35,10 +40,7 @@ export class Limiter {
       await this.#limiter.consume(key);
     } catch (result: unknown) {
       if (result instanceof RateLimiterRes) {
-        throw new TooManyRequestsError(
-          AuthMessages.tooManyAttempts,
-          Math.ceil(result.msBeforeNext / 1000),
-        );
+        throw new TooManyRequestsError(this.#message, Math.ceil(result.msBeforeNext / 1000));
       }
       throw result;
     }
@@ -50,11 +52,16 @@ export class Limiter {
   }
 }
 
-export function createRateLimits(options: RateLimitOptions = defaultRateLimits) {
+export function createRateLimits(overrides: Partial<RateLimitOptions> = {}) {
+  const options = { ...defaultRateLimits, ...overrides };
   return {
     signInPerIp: new Limiter(options.signInPerIp),
     signInPerUsername: new Limiter(options.signInPerUsername),
     signUpPerIp: new Limiter(options.signUpPerIp),
+    uploadPerUser: new Limiter(
+      options.uploadPerUser,
+      'You are uploading too fast. Please wait a little.',
+    ),
   };
 }
 export type RateLimits = ReturnType<typeof createRateLimits>;

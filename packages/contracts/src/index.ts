@@ -1,2 +1,4 @@
 export * from './auth';
+export * from './pagination';
+export * from './posts';
 export * from './users';

@@ -1,7 +1,13 @@
 import { z } from 'zod';
+import { PageInput } from './pagination';
 
 /** Ids cross the wire as strings. */
-export const Id = z.string().min(1).max(64);
+export const Id = z
+  .string({ error: 'An id is required' })
+  .min(1, 'An id is required')
+  .max(64, 'That id is not valid');
+
+export const BIO_MAX = 300;
 
 export const UserSummary = z.object({
   id: Id,
@@ -17,3 +23,44 @@ export const Me = UserSummary.extend({
   createdAt: z.date(),
 });
 export type Me = z.infer<typeof Me>;
+
+export const Profile = UserSummary.extend({
+  bio: z.string(),
+  createdAt: z.date(),
+  counts: z.object({ posts: z.number(), followers: z.number(), following: z.number() }),
+  isFollowing: z.boolean(),
+  isSelf: z.boolean(),
+});
+export type Profile = z.infer<typeof Profile>;
+
+export const UserMessages = {
+  userNotFound: 'No one goes by that name here.',
+  cannotFollowSelf: 'You cannot follow yourself.',
+  bioTooLong: `A bio can be at most ${BIO_MAX} characters.`,
+} as const;
+
+export const ByUsernameInput = z.object({
+  username: z.string({ error: 'A username is required' }).trim().toLowerCase().min(1).max(64),
+});
+
+export const SearchUsersInput = z.object({
+  query: z
+    .string({ error: 'Type something to search for' })
+    .trim()
+    .max(50, 'Search for at most 50 characters'),
+  limit: z.number().int().min(1).max(50).default(10),
+});
+
+export const UpdateProfileInput = z.object({
+  displayName: z
+    .string()
+    .trim()
+    .min(1, 'Display name cannot be empty')
+    .max(50, 'Display name can be at most 50 characters')
+    .optional(),
+  bio: z.string().trim().max(BIO_MAX, UserMessages.bioTooLong).optional(),
+});
+export type UpdateProfileInput = z.input<typeof UpdateProfileInput>;
+
+export const UserIdInput = z.object({ userId: Id });
+export const FollowListInput = PageInput.extend({ userId: Id });

@@ -1,5 +1,15 @@
 import { sql } from 'drizzle-orm';
-import { index, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 
 export const users = pgTable(
   'users',
@@ -30,3 +40,55 @@ export const sessions = pgTable(
 );
 export type Session = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
+
+/**
+ * Who follows whom. `id` orders follower lists newest first; the indexes serve the
+ * fan-out ("who follows the author") and "whom do I follow".
+ */
+export const follows = pgTable(
+  'follows',
+  {
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    followerId: text('follower_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    followeeId: text('followee_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.followerId, t.followeeId] }),
+    index('follows_followee_id_idx').on(t.followeeId, t.id.desc()),
+    index('follows_follower_id_idx').on(t.followerId, t.id.desc()),
+    check('follows_no_self_follow', sql`${t.followerId} <> ${t.followeeId}`),
+  ],
+);
+export type Follow = typeof follows.$inferSelect;
+export type NewFollow = typeof follows.$inferInsert;
+
+/** Photos. Ids come from one sequence, so "newer" is "larger id" for keyset pages. */
+export const posts = pgTable(
+  'posts',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    caption: text('caption').notNull().default(''),
+    /** Media keys of the display variant (longest side 1080 px) and the 320 px thumbnail. */
+    imageKey: text('image_key').notNull(),
+    thumbKey: text('thumb_key').notNull(),
+    width: integer('width').notNull(),
+    height: integer('height').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('posts_author_id_id_idx').on(t.authorId, t.id.desc()),
+    // Deleting a post keeps files another post shares; these answer "is it shared?".
+    index('posts_image_key_idx').on(t.imageKey),
+    index('posts_thumb_key_idx').on(t.thumbKey),
+  ],
+);
+export type Post = typeof posts.$inferSelect;
+export type NewPost = typeof posts.$inferInsert;

@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RateLimitOptions } from '@photogram/api';
 import type { DatabaseHandle } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
@@ -6,6 +9,8 @@ import { buildServer, type ServerDeps } from '../server';
 
 export interface TestServer {
   url: string;
+  /** The local media folder, when the server was given none. */
+  mediaDir: string;
   database: DatabaseHandle;
   app: Awaited<ReturnType<typeof buildServer>>;
   /** Stops the server; closes the database too unless it was passed in. */
@@ -17,6 +22,7 @@ export const relaxedRateLimits: RateLimitOptions = {
   signInPerIp: { points: 10_000, duration: 60 },
   signInPerUsername: { points: 10_000, duration: 60 },
   signUpPerIp: { points: 10_000, duration: 60 },
+  uploadPerUser: { points: 10_000, duration: 60 },
 };
 
 /**
@@ -28,21 +34,25 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const { database: given, ...deps } = options;
   const database = given ?? (await createTestDatabase());
+  const mediaDir = await mkdtemp(join(tmpdir(), 'photogram-media-'));
   const app = await buildServer({
     webRoot: null,
-    rateLimits: relaxedRateLimits,
+    media: mediaDir,
     ...deps,
+    rateLimits: { ...relaxedRateLimits, ...deps.rateLimits },
     db: database.db,
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    mediaDir,
     database,
     app,
     async close() {
       await app.close();
       if (!given) await database.close();
+      await rm(mediaDir, { recursive: true, force: true });
     },
   };
 }

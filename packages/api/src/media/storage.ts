@@ -1,0 +1,74 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+
+/** Where image variants live. Keys are content-addressed, so a key's bytes never change. */
+export interface MediaStorage {
+  put(key: string, data: Uint8Array): Promise<void>;
+  /** The stored bytes as a stream, or null when there is no such key. */
+  open(key: string): Promise<{ stream: Readable; size: number } | null>;
+  exists(key: string): Promise<boolean>;
+  /** Removes the key; removing a missing key is not an error. */
+  delete(key: string): Promise<void>;
+}
+
+/** `ab/<64 hex>.webp`: the only shape a key can have, so no path can escape the folder. */
+const MEDIA_KEY = /^[0-9a-f]{2}\/[0-9a-f]{64}\.webp$/;
+
+export function isMediaKey(key: string): boolean {
+  return MEDIA_KEY.test(key) && key.startsWith(key.slice(3, 5));
+}
+
+export function mediaContentType(_key: string): string {
+  return 'image/webp';
+}
+
+function assertKey(key: string) {
+  if (!isMediaKey(key)) throw new Error(`not a media key: ${JSON.stringify(key)}`);
+}
+
+/** Files under one folder, written to a temporary name and renamed, so readers never see half a file. */
+export function createLocalMediaStorage(root: string): MediaStorage {
+  const pathOf = (key: string) => {
+    assertKey(key);
+    return join(root, key);
+  };
+  return {
+    async put(key, data) {
+      const path = pathOf(key);
+      await mkdir(dirname(path), { recursive: true });
+      const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+      try {
+        await writeFile(temporary, data);
+        await rename(temporary, path);
+      } catch (error: unknown) {
+        await rm(temporary, { force: true });
+        throw error;
+      }
+    },
+    async open(key) {
+      if (!isMediaKey(key)) return null;
+      const path = pathOf(key);
+      try {
+        const info = await stat(path);
+        return { stream: createReadStream(path), size: info.size };
+      } catch (error: unknown) {
+        if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return null;
+        throw error;
+      }
+    },
+    async exists(key) {
+      try {
+        await stat(pathOf(key));
+        return true;
+      } catch (error: unknown) {
+        if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return false;
+        throw error;
+      }
+    },
+    async delete(key) {
+      await rm(pathOf(key), { force: true });
+    },
+  };
+}

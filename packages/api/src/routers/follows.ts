@@ -1,0 +1,23 @@
+import { FollowListInput, UserIdInput } from '@photogram/contracts';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { follow, listFollows, unfollow } from '../services/follows';
+import { protectedProcedure, publicProcedure } from '../trpc';
+
+export const followsRouter = {
+  follow: protectedProcedure
+    .input(UserIdInput)
+    .mutation(({ ctx, input }) =>
+      follow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
+    ),
+  unfollow: protectedProcedure
+    .input(UserIdInput)
+    .mutation(({ ctx, input }) =>
+      unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
+    ),
+  followers: publicProcedure
+    .input(FollowListInput)
+    .query(({ ctx, input }) => listFollows(ctx.db, { ...input, direction: 'followers' })),
+  following: publicProcedure
+    .input(FollowListInput)
+    .query(({ ctx, input }) => listFollows(ctx.db, { ...input, direction: 'following' })),
+} satisfies TRPCRouterRecord;

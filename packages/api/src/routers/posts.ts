@@ -1,0 +1,40 @@
+import {
+  FeedInput,
+  PostIdInput,
+  PostMessages,
+  PostsByUserInput,
+  uploadPostInput,
+} from '@photogram/contracts';
+import type { TRPCRouterRecord } from '@trpc/server';
+import { ValidationError } from '../errors';
+import { createPost, deletePost, getPost, listFeed, listPostsByUser } from '../services/posts';
+import { protectedProcedure, publicProcedure } from '../trpc';
+
+// The byte limit is configuration (`MAX_UPLOAD_BYTES`), checked in the procedure below.
+const UploadInput = uploadPostInput(Number.POSITIVE_INFINITY);
+
+export const postsRouter = {
+  upload: protectedProcedure.input(UploadInput).mutation(async ({ ctx, input }) => {
+    if (input.image.size > ctx.maxUploadBytes) {
+      throw new ValidationError(PostMessages.imageTooLarge(ctx.maxUploadBytes));
+    }
+    await ctx.limits.uploadPerUser.consume(ctx.user.id);
+    return createPost(ctx, { authorId: ctx.user.id, image: input.image, caption: input.caption });
+  }),
+
+  byId: publicProcedure.input(PostIdInput).query(({ ctx, input }) => getPost(ctx.db, input)),
+
+  byUser: publicProcedure
+    .input(PostsByUserInput)
+    .query(({ ctx, input }) => listPostsByUser(ctx.db, input)),
+
+  delete: protectedProcedure
+    .input(PostIdInput)
+    .mutation(({ ctx, input }) => deletePost(ctx, { postId: input.postId, userId: ctx.user.id })),
+} satisfies TRPCRouterRecord;
+
+export const feedRouter = {
+  list: protectedProcedure
+    .input(FeedInput)
+    .query(({ ctx, input }) => listFeed(ctx.db, { ...input, viewerId: ctx.user.id })),
+} satisfies TRPCRouterRecord;

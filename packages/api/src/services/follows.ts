@@ -1,0 +1,59 @@
+import { UserMessages, type UserSummary } from '@photogram/contracts';
+import { type Database, follows, users } from '@photogram/db';
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { NotFoundError, ValidationError } from '../errors';
+import { parseIdCursor, toPage } from './pagination';
+import { toUserSummary, userSummaryColumns } from './profiles';
+
+async function assertUserExists(db: Database, userId: string) {
+  const [row] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);
+  if (!row) throw new NotFoundError(UserMessages.userNotFound);
+}
+
+/** Idempotent: following someone already followed changes nothing. */
+export async function follow(db: Database, params: { followerId: string; followeeId: string }) {
+  if (params.followerId === params.followeeId)
+    throw new ValidationError(UserMessages.cannotFollowSelf);
+  await assertUserExists(db, params.followeeId);
+  await db.insert(follows).values(params).onConflictDoNothing();
+  return { following: true };
+}
+
+/** Idempotent: unfollowing someone not followed changes nothing. */
+export async function unfollow(db: Database, params: { followerId: string; followeeId: string }) {
+  if (params.followerId === params.followeeId)
+    throw new ValidationError(UserMessages.cannotFollowSelf);
+  await assertUserExists(db, params.followeeId);
+  await db
+    .delete(follows)
+    .where(
+      and(eq(follows.followerId, params.followerId), eq(follows.followeeId, params.followeeId)),
+    );
+  return { following: false };
+}
+
+/** People who follow `userId` (direction 'followers') or whom `userId` follows, newest first. */
+export async function listFollows(
+  db: Database,
+  params: {
+    userId: string;
+    direction: 'followers' | 'following';
+    cursor?: string | null;
+    limit: number;
+  },
+): Promise<{ items: UserSummary[]; nextCursor: string | null }> {
+  await assertUserExists(db, params.userId);
+  const cursor = parseIdCursor(params.cursor);
+  const [mine, theirs] =
+    params.direction === 'followers'
+      ? [follows.followeeId, follows.followerId]
+      : [follows.followerId, follows.followeeId];
+  const rows = await db
+    .select({ ...userSummaryColumns, followId: follows.id })
+    .from(follows)
+    .innerJoin(users, eq(users.id, theirs))
+    .where(and(eq(mine, params.userId), cursor === undefined ? undefined : lt(follows.id, cursor)))
+    .orderBy(desc(follows.id))
+    .limit(params.limit + 1);
+  return toPage(rows, params.limit, toUserSummary, (row) => row.followId);
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { PageInput } from './pagination';
+import { Id, UserSummary } from './users';
+
+export const CAPTION_MAX = 2_200;
+export const MAX_UPLOAD_BYTES_DEFAULT = 10 * 1024 * 1024;
+/** The image types Photogram decodes; checked on the bytes, not the name. */
+export const ACCEPTED_IMAGE_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/avif',
+  'image/heic',
+  'image/heif',
+] as const;
+
+export const PostMessages = {
+  imageRequired: 'Choose a photo to upload.',
+  imageEmpty: 'That file is empty. Choose a photo.',
+  notAnImage:
+    'That file is not an image we can read. Upload a JPEG, PNG, WebP, AVIF or HEIC photo.',
+  imageTooLarge: (maxBytes: number) => `Photos can be at most ${formatMegabytes(maxBytes)}.`,
+  tooManyPixels: (maxPixels: number) =>
+    `That image is too large: photos can have at most ${Math.round(maxPixels / 1_000_000)} megapixels.`,
+  captionTooLong: `Captions can be at most ${CAPTION_MAX.toLocaleString('en-US')} characters.`,
+  postNotFound: 'That post does not exist or was deleted.',
+  invalidPostId: 'That post id is not valid.',
+  notYourPost: 'Only the author can delete a post.',
+} as const;
+
+export function formatMegabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
+}
+
+export const Caption = z
+  .string({ error: 'The caption must be text' })
+  .max(CAPTION_MAX, PostMessages.captionTooLong);
+
+/**
+ * The upload form's fields. Build it with `uploadFields(maxBytes)` where the limit is
+ * configurable; the byte check here is the friendly one, the server also stops reading
+ * a body that is too large.
+ */
+export function uploadFields(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
+  return z.object({
+    image: z
+      .instanceof(File, { error: PostMessages.imageRequired })
+      .refine((file) => file.size > 0, PostMessages.imageEmpty)
+      .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
+    caption: Caption.trim().default(''),
+  });
+}
+
+/** `posts.upload`'s input: multipart `FormData` with `image` (a File) and `caption`. */
+export function uploadPostInput(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
+  return z.preprocess(
+    (input) =>
+      input instanceof FormData
+        ? { image: input.get('image') ?? undefined, caption: input.get('caption') ?? undefined }
+        : input,
+    uploadFields(maxBytes),
+  );
+}
+export const UploadPostInput = uploadPostInput();
+export type UploadPostInput = z.output<typeof UploadPostInput>;
+
+/** Post ids are decimal strings of the database's bigint ids. */
+export const PostId = z
+  .string({ error: PostMessages.invalidPostId })
+  .regex(/^[1-9][0-9]{0,17}$/, PostMessages.invalidPostId);
+
+export const PostIdInput = z.object({ postId: PostId });
+export const PostsByUserInput = PageInput.extend({ userId: Id });
+export const FeedInput = PageInput;
+
+export const PostImage = z.object({
+  url: z.string(),
+  thumbUrl: z.string(),
+  width: z.number().int(),
+  height: z.number().int(),
+});
+
+export const Post = z.object({
+  id: z.string(),
+  author: UserSummary,
+  caption: z.string(),
+  createdAt: z.date(),
+  image: PostImage,
+});
+export type Post = z.infer<typeof Post>;
