@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MemoryBus, PostgresBus } from '@photogram/api';
 import { openDatabase } from '@photogram/db';
 import { EnvError, loadEnv } from './env';
 import { buildServer } from './server';
@@ -21,7 +22,18 @@ const database = await openDatabase({
   url: env.DATABASE_URL,
   dataDir: join(env.DATA_DIR, 'pglite'),
 });
+const bus =
+  env.BUS === 'postgres'
+    ? await PostgresBus.start({
+        db: database.db,
+        listen: database.listen,
+        notify: database.notify,
+        // Only called for NOTIFYs, which arrive after `app` exists.
+        onError: (error) => app.log.error({ err: error }, 'notification bus failed'),
+      })
+    : new MemoryBus();
 const app = await buildServer({
+  bus,
   db: database.db,
   publicOrigin: env.PUBLIC_ORIGIN,
   media: env.MEDIA_DIR,
@@ -40,6 +52,7 @@ async function shutdown(signal: string) {
   app.log.info({ signal }, 'shutting down');
   try {
     await app.close();
+    await bus.close();
     await database.close();
     process.exit(0);
   } catch (error: unknown) {

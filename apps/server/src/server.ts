@@ -10,7 +10,9 @@ import {
   createRateLimits,
   isMediaKey,
   type MediaStorage,
+  MemoryBus,
   mediaContentType,
+  type NotificationBus,
   type RateLimitOptions,
 } from '@photogram/api';
 import { MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
@@ -31,6 +33,8 @@ export interface ServerDeps {
   media: MediaStorage | string;
   /** The largest photo accepted (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes?: number;
+  /** The notification bus; an in-process one (closed with the server) when not given. */
+  bus?: NotificationBus;
 }
 
 /** The Fastify app: tRPC at /trpc, /healthz, the SPA. Listening is the caller's business. */
@@ -44,8 +48,12 @@ export async function buildServer(deps: ServerDeps) {
 
   const media = typeof deps.media === 'string' ? createLocalMediaStorage(deps.media) : deps.media;
   const maxUploadBytes = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES_DEFAULT;
+  const bus = deps.bus ?? new MemoryBus();
+  if (!deps.bus) app.addHook('onClose', () => bus.close());
   const apiDeps = {
     db: deps.db,
+    bus,
+    reportError: (error: unknown, message: string) => app.log.error({ err: error }, message),
     auth: createAuth(deps.db, { secureCookies: https }),
     limits: createRateLimits(deps.rateLimits),
     media,

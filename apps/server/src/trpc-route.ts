@@ -53,6 +53,9 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
             setCookie: (cookie) => {
               reply.raw.appendHeader('set-cookie', cookie);
             },
+            disconnect: () => {
+              request.raw.socket.destroy();
+            },
           }),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {

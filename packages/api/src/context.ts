@@ -3,6 +3,7 @@ import type { Session, User } from 'lucia';
 import type { Auth } from './auth/lucia';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
+import type { NotificationBus } from './realtime/bus';
 
 /** What the API needs from the process that hosts it; built once at start-up. */
 export interface ApiDeps {
@@ -12,6 +13,9 @@ export interface ApiDeps {
   media: MediaStorage;
   /** The largest photo `posts.upload` accepts (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes: number;
+  bus: NotificationBus;
+  /** Logs a failure that must not fail the request (e.g. a publish after commit). */
+  reportError(error: unknown, message: string): void;
 }
 
 /** One request, described without any web framework. */
@@ -23,6 +27,11 @@ export interface RequestInfo {
   allowedOrigins: readonly string[];
   /** Adds a `Set-Cookie` header to the response. */
   setCookie(cookie: string): void;
+  /**
+   * Drops the connection without a goodbye, so an EventSource reconnects and replays
+   * (used when a subscriber falls too far behind).
+   */
+  disconnect(): void;
 }
 
 export type AuthMethod = 'cookie' | 'bearer';

@@ -21,3 +21,12 @@ export {
   type MediaStorage,
   mediaContentType,
 } from './media/storage';
+export type {
+  BusSubscription,
+  NotificationBus,
+  SubscribeOptions,
+  UploadEvent,
+} from './realtime/bus';
+export { MemoryBus } from './realtime/memory-bus';
+export { PostgresBus, type PostgresBusOptions, UPLOADS_CHANNEL } from './realtime/postgres-bus';
+export { REPLAY_LOOK_BACK_SECONDS } from './services/notifications';

@@ -1,5 +1,6 @@
 import { authRouter } from './routers/auth';
 import { followsRouter } from './routers/follows';
+import { notificationsRouter } from './routers/notifications';
 import { feedRouter, postsRouter } from './routers/posts';
 import { usersRouter } from './routers/users';
 import { createTRPCRouter } from './trpc';
@@ -10,6 +11,7 @@ export const appRouter = createTRPCRouter({
   follows: followsRouter,
   posts: postsRouter,
   feed: feedRouter,
+  notifications: notificationsRouter,
 });
 
 export type AppRouter = typeof appRouter;

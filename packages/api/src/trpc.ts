@@ -26,6 +26,12 @@ const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Never send stack traces to clients; the server logs them.
   isDev: false,
+  sse: {
+    // A comment line every 15 s keeps proxies from closing an idle stream; a client that
+    // hears nothing (not even a ping) for 40 s reconnects, so dead connections are noticed.
+    ping: { enabled: true, intervalMs: 15_000 },
+    client: { reconnectAfterInactivityMs: 40_000 },
+  },
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const zodError = cause instanceof z.ZodError ? z.flattenError(cause) : null;

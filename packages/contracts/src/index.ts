@@ -1,4 +1,5 @@
 export * from './auth';
+export * from './notifications';
 export * from './pagination';
 export * from './posts';
 export * from './users';

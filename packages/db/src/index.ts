@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import type { ExtractTablesWithRelations } from 'drizzle-orm';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -30,6 +30,13 @@ export interface OpenDatabaseOptions {
 export interface DatabaseHandle {
   db: Database;
   kind: 'postgres' | 'pglite';
+  /**
+   * LISTENs on `channel` (on a connection of its own for PostgreSQL); resolves once
+   * listening, with the function that stops.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY `channel`; listeners in every process connected to the database receive `payload`. */
+  notify(channel: string, payload: string): Promise<void>;
   /** Closes every connection; the handle is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -53,7 +60,18 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       await sql.end({ timeout: 1 });
       throw error;
     }
-    return { db, kind: 'postgres', close: () => sql.end({ timeout: 5 }) };
+    return {
+      db,
+      kind: 'postgres',
+      async listen(channel, onPayload) {
+        const { unlisten } = await sql.listen(channel, onPayload);
+        return unlisten;
+      },
+      async notify(channel, payload) {
+        await sql.notify(channel, payload);
+      },
+      close: () => sql.end({ timeout: 5 }),
+    };
   }
 
   // PGlite has no inter-process lock: one process per data folder.
@@ -66,7 +84,15 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     await client.close();
     throw error;
   }
-  return { db, kind: 'pglite', close: () => client.close() };
+  return {
+    db,
+    kind: 'pglite',
+    listen: (channel, onPayload) => client.listen(channel, onPayload),
+    async notify(channel, payload) {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
+    },
+    close: () => client.close(),
+  };
 }
 
 /** The SQLSTATE of a database error, looking through drizzle's wrapper. */
@@ -82,3 +108,25 @@ export function sqlState(error: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = '23505';
+
+/**
+ * Runs raw SQL and returns its rows as plain records, whichever driver is behind `db`
+ * (postgres.js returns an array, PGlite an object with `rows`).
+ */
+export async function queryRows(
+  db: Pick<Database, 'execute'>,
+  query: SQL,
+): Promise<Array<Record<string, unknown>>> {
+  const result: unknown = await db.execute(query);
+  const rows = Array.isArray(result)
+    ? result
+    : typeof result === 'object' &&
+        result !== null &&
+        'rows' in result &&
+        Array.isArray(result.rows)
+      ? result.rows
+      : [];
+  return rows.filter(
+    (row): row is Record<string, unknown> => typeof row === 'object' && row !== null,
+  );
+}

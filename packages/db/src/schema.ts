@@ -92,3 +92,34 @@ export const posts = pgTable(
 );
 export type Post = typeof posts.$inferSelect;
 export type NewPost = typeof posts.$inferInsert;
+
+/**
+ * One row per follower per upload, written in the upload's transaction. Ids come from
+ * one sequence and double as the SSE event ids clients resume from.
+ */
+export const notifications = pgTable(
+  'notifications',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    recipientId: text('recipient_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    actorId: text('actor_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    postId: bigint('post_id', { mode: 'number' })
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    readAt: timestamp('read_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('notifications_recipient_id_id_idx').on(t.recipientId, t.id.desc()),
+    // Replay's look-back window ("this recipient's rows of the last minute") reads this one.
+    index('notifications_recipient_id_created_at_idx').on(t.recipientId, t.createdAt),
+    index('notifications_recipient_unread_idx').on(t.recipientId).where(sql`${t.readAt} is null`),
+    index('notifications_post_id_idx').on(t.postId),
+  ],
+);
+export type Notification = typeof notifications.$inferSelect;
+export type NewNotification = typeof notifications.$inferInsert;

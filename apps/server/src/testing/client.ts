@@ -3,9 +3,11 @@ import {
   createTRPCClient,
   httpBatchLink,
   httpLink,
+  httpSubscriptionLink,
   isNonJsonSerializable,
   splitLink,
 } from '@trpc/client';
+import { EventSource } from 'eventsource';
 import superjson from 'superjson';
 
 export interface ClientOptions {
@@ -48,9 +50,19 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
   const client = createTRPCClient<AppRouter>({
     links: [
       splitLink({
-        condition: (op) => isNonJsonSerializable(op.input),
-        true: httpLink({ url, transformer: superjson, fetch: fetchWithJar }),
-        false: httpBatchLink({ url, transformer: superjson, fetch: fetchWithJar }),
+        condition: (op) => op.type === 'subscription',
+        // Node has no EventSource: the `eventsource` package's, with the jar's cookies.
+        true: httpSubscriptionLink({
+          url,
+          transformer: superjson,
+          EventSource,
+          eventSourceOptions: () => ({ fetch: fetchWithJar }),
+        }),
+        false: splitLink({
+          condition: (op) => isNonJsonSerializable(op.input),
+          true: httpLink({ url, transformer: superjson, fetch: fetchWithJar }),
+          false: httpBatchLink({ url, transformer: superjson, fetch: fetchWithJar }),
+        }),
       }),
     ],
   });

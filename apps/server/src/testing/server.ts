@@ -30,9 +30,9 @@ export const relaxedRateLimits: RateLimitOptions = {
  * database (PGlite, or PostgreSQL when DATABASE_URL is set) unless one is given.
  */
 export async function startTestServer(
-  options: { database?: DatabaseHandle } & Partial<Omit<ServerDeps, 'db'>> = {},
+  options: { database?: DatabaseHandle; port?: number } & Partial<Omit<ServerDeps, 'db'>> = {},
 ): Promise<TestServer> {
-  const { database: given, ...deps } = options;
+  const { database: given, port: requestedPort = 0, ...deps } = options;
   const database = given ?? (await createTestDatabase());
   const mediaDir = await mkdtemp(join(tmpdir(), 'photogram-media-'));
   const app = await buildServer({
@@ -42,7 +42,7 @@ export async function startTestServer(
     rateLimits: { ...relaxedRateLimits, ...deps.rateLimits },
     db: database.db,
   });
-  await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.listen({ port: requestedPort, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -38,7 +39,7 @@ export function createLocalMediaStorage(root: string): MediaStorage {
     async put(key, data) {
       const path = pathOf(key);
       await mkdir(dirname(path), { recursive: true });
-      const temporary = `${path}.${process.pid}.${Date.now()}.tmp`;
+      const temporary = `${path}.${randomUUID()}.tmp`;
       try {
         await writeFile(temporary, data);
         await rename(temporary, path);

@@ -4,12 +4,17 @@ import { and, count, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
 import { type ProcessedImage, processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
+import { mediaUrl } from '../media/urls';
+import type { NotificationBus } from '../realtime/bus';
+import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, userSummaryColumns } from './profiles';
 
 export interface PostDeps {
   db: Database;
   media: MediaStorage;
+  bus: NotificationBus;
+  reportError(error: unknown, message: string): void;
 }
 
 const postColumns = {
@@ -32,10 +37,6 @@ type PostRow = {
   createdAt: Date;
   author: { id: string; username: string; displayName: string };
 };
-
-export function mediaUrl(key: string): string {
-  return `/media/${key}`;
-}
 
 function toPost(row: PostRow): Post {
   return {
@@ -94,6 +95,8 @@ export async function createPost(
   const bytes = Buffer.from(await params.image.arrayBuffer());
   const processed = await processImage(bytes, params.maxPixels);
   const written = await storeVariants(deps.media, processed);
+  let post: Post;
+  let recipients: Awaited<ReturnType<typeof fanOutUpload>> = [];
   try {
     const id = await deps.db.transaction(async (tx) => {
       const [row] = await tx
@@ -108,13 +111,33 @@ export async function createPost(
         })
         .returning({ id: posts.id });
       if (!row) throw new Error('insert into posts returned no row');
+      recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
       return row.id;
     });
-    return await getPost(deps.db, { postId: String(id) });
+    post = await getPost(deps.db, { postId: String(id) });
   } catch (error: unknown) {
     await removeKeys(deps.media, written);
     throw error;
   }
+  // Only now, after commit: a follower must never hear of a post it cannot read yet.
+  if (recipients.length > 0) {
+    const event = {
+      postId: post.id,
+      notification: {
+        type: 'upload' as const,
+        createdAt: post.createdAt,
+        read: false,
+        actor: post.author,
+        post: { id: post.id, caption: post.caption, thumbUrl: post.image.thumbUrl },
+      },
+      recipients,
+    };
+    // The rows are committed; a follower who misses the live event gets it on replay.
+    await deps.bus.publish(event).catch((error: unknown) => {
+      deps.reportError(error, 'publishing an upload failed');
+    });
+  }
+  return post;
 }
 
 export async function getPost(db: Database, params: { postId: string }): Promise<Post> {

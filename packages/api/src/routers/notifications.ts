@@ -1,0 +1,57 @@
+import { MarkReadInput, NotificationsListInput, OnUploadInput } from '@photogram/contracts';
+import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import {
+  listNotifications,
+  markRead,
+  replayNotifications,
+  unreadCount,
+} from '../services/notifications';
+import { protectedProcedure } from '../trpc';
+
+export const notificationsRouter = {
+  /**
+   * Live upload notifications of the signed-in user, as `tracked(id, notification)`.
+   * Subscribes to the bus first, replays what came after `lastEventId` (with a look-back
+   * window, so late commits are not skipped), then goes live without repeating an id.
+   */
+  onUpload: protectedProcedure.input(OnUploadInput).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const live = ctx.bus.subscribe(ctx.user.id, { onOverflow: () => ctx.disconnect() });
+    const stop = () => live.close();
+    signal?.addEventListener('abort', stop, { once: true });
+    try {
+      const replayed = new Set<string>();
+      if (input.lastEventId) {
+        for await (const notification of replayNotifications(ctx.db, {
+          userId: ctx.user.id,
+          afterId: input.lastEventId,
+        })) {
+          replayed.add(notification.id);
+          yield tracked(notification.id, notification);
+        }
+      }
+      for await (const notification of live) {
+        if (replayed.delete(notification.id)) continue;
+        yield tracked(notification.id, notification);
+      }
+    } finally {
+      signal?.removeEventListener('abort', stop);
+      live.close();
+    }
+  }),
+
+  list: protectedProcedure
+    .input(NotificationsListInput)
+    .query(({ ctx, input }) => listNotifications(ctx.db, { ...input, userId: ctx.user.id })),
+
+  unreadCount: protectedProcedure.query(({ ctx }) => unreadCount(ctx.db, { userId: ctx.user.id })),
+
+  markRead: protectedProcedure
+    .input(MarkReadInput)
+    .mutation(({ ctx, input }) => markRead(ctx.db, { userId: ctx.user.id, ids: input.ids })),
+
+  markAllRead: protectedProcedure.mutation(({ ctx }) => markRead(ctx.db, { userId: ctx.user.id })),
+} satisfies TRPCRouterRecord;

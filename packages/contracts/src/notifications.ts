@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { PageInput } from './pagination';
+import { UserSummary } from './users';
+
+export const NotificationId = z
+  .string({ error: 'A notification id is required' })
+  .regex(/^[1-9][0-9]{0,17}$/, 'That notification id is not valid.');
+
+export const UploadNotification = z.object({
+  id: z.string(),
+  type: z.literal('upload'),
+  createdAt: z.date(),
+  read: z.boolean(),
+  actor: UserSummary,
+  post: z.object({ id: z.string(), caption: z.string(), thumbUrl: z.string() }),
+});
+export type UploadNotification = z.infer<typeof UploadNotification>;
+
+/**
+ * `notifications.onUpload`'s input. tRPC fills `lastEventId` from the `Last-Event-ID`
+ * of a reconnecting EventSource; clients pass the newest id they already have.
+ */
+export const OnUploadInput = z.object({ lastEventId: NotificationId.nullish() });
+export type OnUploadInput = z.input<typeof OnUploadInput>;
+
+export const NotificationsListInput = PageInput;
+
+export const MarkReadInput = z.object({
+  ids: z
+    .array(NotificationId)
+    .min(1, 'Choose at least one notification')
+    .max(500, 'Mark at most 500 notifications at once'),
+});
+
+/** "@alice uploaded a new post": the sentence every client shows. */
+export function describeNotification(notification: Pick<UploadNotification, 'actor'>): string {
+  return `@${notification.actor.username} uploaded a new post`;
+}
