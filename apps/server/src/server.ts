@@ -35,6 +35,8 @@ export interface ServerDeps {
   maxUploadBytes?: number;
   /** The notification bus; an in-process one (closed with the server) when not given. */
   bus?: NotificationBus;
+  /** Unread notifications after which a subscriber is dropped (it replays on reconnect). */
+  subscriberQueueLimit?: number;
 }
 
 /** The Fastify app: tRPC at /trpc, /healthz, the SPA. Listening is the caller's business. */
@@ -53,6 +55,7 @@ export async function buildServer(deps: ServerDeps) {
   const apiDeps = {
     db: deps.db,
     bus,
+    subscriberQueueLimit: deps.subscriberQueueLimit,
     reportError: (error: unknown, message: string) => app.log.error({ err: error }, message),
     auth: createAuth(deps.db, { secureCookies: https }),
     limits: createRateLimits(deps.rateLimits),

@@ -14,6 +14,8 @@ export interface ApiDeps {
   /** The largest photo `posts.upload` accepts (`MAX_UPLOAD_BYTES`). */
   maxUploadBytes: number;
   bus: NotificationBus;
+  /** Notifications a subscriber may leave unread before it is disconnected (default 256). */
+  subscriberQueueLimit?: number;
   /** Logs a failure that must not fail the request (e.g. a publish after commit). */
   reportError(error: unknown, message: string): void;
 }

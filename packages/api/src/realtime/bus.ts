@@ -10,7 +10,7 @@ export interface UploadEvent {
 
 export interface SubscribeOptions {
   /** Events a subscriber may have waiting before it counts as stuck (default 256). */
-  maxQueue?: number;
+  maxQueue?: number | undefined;
   /** Called once when the queue overflows; the subscription has ended by then. */
   onOverflow(): void;
 }

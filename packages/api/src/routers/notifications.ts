@@ -19,7 +19,10 @@ export const notificationsRouter = {
     input,
     signal,
   }) {
-    const live = ctx.bus.subscribe(ctx.user.id, { onOverflow: () => ctx.disconnect() });
+    const live = ctx.bus.subscribe(ctx.user.id, {
+      maxQueue: ctx.subscriberQueueLimit,
+      onOverflow: () => ctx.disconnect(),
+    });
     const stop = () => live.close();
     signal?.addEventListener('abort', stop, { once: true });
     try {
