@@ -20,7 +20,13 @@ export type UploadNotification = z.infer<typeof UploadNotification>;
  * `notifications.onUpload`'s input. tRPC fills `lastEventId` from the `Last-Event-ID`
  * of a reconnecting EventSource; clients pass the newest id they already have.
  */
-export const OnUploadInput = z.object({ lastEventId: NotificationId.nullish() });
+export const OnUploadInput = z.object({
+  // "0" means "from the very beginning": an app that loaded no notifications yet.
+  lastEventId: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,17})$/, 'That event id is not valid.')
+    .nullish(),
+});
 export type OnUploadInput = z.input<typeof OnUploadInput>;
 
 export const NotificationsListInput = PageInput;

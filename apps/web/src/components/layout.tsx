@@ -1,0 +1,98 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link, NavLink, Outlet, ScrollRestoration, useNavigate } from 'react-router';
+import { useMe } from '../features/auth/use-me';
+import { Bell } from '../features/notifications/bell';
+import {
+  NotificationsProvider,
+  useNotifications,
+} from '../features/notifications/notifications-provider';
+import { Toasts } from '../features/notifications/toasts';
+import { trpc } from '../lib/trpc';
+
+function ConnectionMarker() {
+  const { reconnecting } = useNotifications();
+  if (!reconnecting) return null;
+  return (
+    <span className="connection" role="status">
+      reconnecting…
+    </span>
+  );
+}
+
+function Header() {
+  const { me, isLoading } = useMe();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const signOut = useMutation(
+    trpc.auth.signOut.mutationOptions({
+      onSettled: () => {
+        queryClient.clear();
+        queryClient.setQueryData(trpc.auth.me.queryKey(), null);
+        navigate('/signin');
+      },
+    }),
+  );
+  return (
+    <header className="topbar">
+      <div className="topbar-inner">
+        <Link to="/" className="wordmark" aria-label="Photogram home">
+          Photogram
+        </Link>
+        <ConnectionMarker />
+        <nav className="nav" aria-label="Main">
+          {isLoading ? null : me ? (
+            <>
+              <NavLink to="/search" className="icon-button" aria-label="Search" title="Search">
+                <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                  <path
+                    d="M10.5 3a7.5 7.5 0 0 1 5.96 12.06l4.74 4.74-1.4 1.4-4.74-4.74A7.5 7.5 0 1 1 10.5 3Zm0 2a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11Z"
+                    fill="currentColor"
+                  />
+                </svg>
+              </NavLink>
+              <NavLink to="/upload" className="button primary small-button">
+                New post
+              </NavLink>
+              <Bell />
+              <Link to={`/u/${me.username}`} className="me" title={`@${me.username}`}>
+                <span className="me-name">{me.displayName}</span>
+                <span className="muted me-handle">@{me.username}</span>
+              </Link>
+              <button
+                type="button"
+                className="button ghost small-button"
+                onClick={() => signOut.mutate()}
+              >
+                Sign out
+              </button>
+            </>
+          ) : (
+            <>
+              <NavLink to="/signin" className="button ghost small-button">
+                Sign in
+              </NavLink>
+              <NavLink to="/signup" className="button primary small-button">
+                Sign up
+              </NavLink>
+            </>
+          )}
+        </nav>
+      </div>
+    </header>
+  );
+}
+
+/** The frame around every page: header, live notifications, toasts. */
+export function Layout() {
+  const { me } = useMe();
+  return (
+    <NotificationsProvider userId={me?.id ?? null}>
+      <Header />
+      <main className="page">
+        <Outlet />
+      </main>
+      <Toasts />
+      <ScrollRestoration />
+    </NotificationsProvider>
+  );
+}

@@ -1,0 +1,5 @@
+import { UserSearch } from '../features/users/user-search';
+
+export function SearchRoute() {
+  return <UserSearch />;
+}

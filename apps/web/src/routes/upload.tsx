@@ -1,0 +1,10 @@
+import { RequireSignedIn } from '../components/guards';
+import { UploadForm } from '../features/posts/upload-form';
+
+export function UploadRoute() {
+  return (
+    <RequireSignedIn>
+      <UploadForm />
+    </RequireSignedIn>
+  );
+}

@@ -1,0 +1,47 @@
+import { expect, test } from '@playwright/test';
+import { follow, signUpPerson, uploadPhoto } from './fixtures';
+
+test('a follower sees the upload live, opens it, and catches up after going offline', async ({
+  browser,
+}) => {
+  const alice = await signUpPerson(browser, 'alice');
+  const bob = await signUpPerson(browser, 'bob');
+  await follow(bob, alice.username);
+  await bob.page.goto('/');
+  const badge = bob.page.getByTestId('unread-badge');
+  await expect(badge).toBeHidden();
+
+  const first = `First light ${Date.now()}`;
+  const firstUrl = await uploadPhoto(alice, first);
+
+  // Bob did not reload: the toast and the badge arrive over the live connection.
+  const toasts = bob.page.getByRole('region', { name: 'Notifications' });
+  const toast = toasts.getByRole('button', {
+    name: new RegExp(`@${alice.username} uploaded a new post`),
+  });
+  await expect(toast).toBeVisible({ timeout: 5_000 });
+  await expect(badge).toHaveText('1');
+  await toast.click();
+  await expect(bob.page).toHaveURL(firstUrl);
+  await expect(bob.page.getByText(first)).toBeVisible();
+
+  // Offline, two uploads happen; back online, Bob gets both, once each.
+  await bob.context.setOffline(true);
+  const missed = [`Missed one ${Date.now()}`, `Missed two ${Date.now()}`];
+  for (const caption of missed) await uploadPhoto(alice, caption);
+  await bob.context.setOffline(false);
+
+  await expect(badge).toHaveText('3', { timeout: 20_000 });
+  for (const caption of missed) {
+    await expect(toasts.getByText(caption)).toHaveCount(1);
+  }
+  await bob.page.goto('/notifications');
+  const items = bob.page.getByRole('listitem');
+  await expect(items).toHaveCount(3);
+  for (const caption of [first, ...missed]) {
+    await expect(bob.page.getByRole('listitem').filter({ hasText: caption })).toHaveCount(1);
+  }
+
+  await alice.context.close();
+  await bob.context.close();
+});
