@@ -108,7 +108,7 @@ test('a subscriber whose app starts from its newest id has no gap on the first c
   await fan.client.follows.follow.mutate({ userId: author.user.id });
   await upload(author, 'loaded with the page');
   const page = await fan.client.notifications.list.query({ limit: 1 });
-  const newest = page.items[0]?.id ?? null;
+  const newest = page.items[0]?.id ?? '0';
   const between = await upload(author, 'between page load and subscribe');
   const watch = watchUploads(fan.client, { lastEventId: newest });
   await watch.forPost(between.id);

@@ -86,7 +86,7 @@ test('a subscriber that never reads is dropped at its bound and catches up on re
   expect(sent).not.toContain('event: return');
 
   // Reconnecting from the last id it did get brings everything it missed.
-  const watch = watchUploads(reader.client, { lastEventId: delivered.at(-1) ?? null });
+  const watch = watchUploads(reader.client, { lastEventId: delivered.at(-1) ?? '0' });
   const rows = await server.database.db
     .select({ id: notifications.id })
     .from(notifications)

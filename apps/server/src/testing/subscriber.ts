@@ -9,11 +9,13 @@ type Client = ReturnType<typeof createTestClient>['client'];
  * Listens to `notifications.onUpload` the way an app would: it remembers the last event
  * id (to resume from), drops ids it already has, and records connection states.
  */
-export function watchUploads(client: Client, options: { lastEventId?: string | null } = {}) {
+export function watchUploads(client: Client, options: { lastEventId?: string } = {}) {
   const byId = new Map<string, UploadNotification>();
   const deliveries: string[] = [];
   const states: string[] = [];
-  let lastEventId = options.lastEventId ?? null;
+  // A new subscriber holds nothing yet: "0" asks for everything, so a connection that
+  // drops before its first event still catches up (null would mean "live only").
+  let lastEventId = options.lastEventId ?? '0';
   let error: TRPCClientErrorLike<AppRouter> | null = null;
   let started = false;
 
