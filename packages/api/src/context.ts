@@ -4,6 +4,7 @@ import type { Auth } from './auth/lucia';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 import type { NotificationBus } from './realtime/bus';
+import { authenticateToken, looksLikeApiToken } from './services/tokens';
 
 /** What the API needs from the process that hosts it; built once at start-up. */
 export interface ApiDeps {
@@ -44,15 +45,24 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
   let session: Session | null = null;
   let authMethod: AuthMethod | null = null;
 
+  let credentialId: string | null = null;
+
   const bearer = auth.readBearerToken(request.headers.get('authorization') ?? '');
   const cookieSession = auth.readSessionCookie(request.headers.get('cookie') ?? '');
   if (bearer) {
-    ({ user, session } = await auth.validateSession(bearer));
-    if (session) authMethod = 'bearer';
+    // A bearer is an API token; anything else in the header is no credential at all.
+    const found = looksLikeApiToken(bearer) ? await authenticateToken(deps.db, bearer) : null;
+    if (found) {
+      const { id, username, displayName, bio, createdAt } = found.user;
+      user = { id, username, displayName, bio, createdAt };
+      authMethod = 'bearer';
+      credentialId = found.tokenId;
+    }
   } else if (cookieSession) {
     ({ user, session } = await auth.validateSession(cookieSession));
     if (session) {
       authMethod = 'cookie';
+      credentialId = session.id;
       // Lucia slides the expiry when half of it has passed: send the renewed cookie.
       if (session.fresh) request.setCookie(auth.createSessionCookie(session.id).serialize());
     } else {
@@ -66,6 +76,8 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
     user,
     session,
     authMethod,
+    /** The session or API token this request is authenticated with. */
+    credentialId,
     /** The request carried our session cookie, valid or not. */
     hasSessionCookie: cookieSession !== null,
   };

@@ -79,8 +79,8 @@ const sameOriginMutations = t.middleware(({ ctx, type, next }) => {
 export const publicProcedure = t.procedure.use(domainErrors).use(sameOriginMutations);
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user || !ctx.session) {
+  if (!ctx.user || !ctx.credentialId) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: AuthMessages.signInRequired });
   }
-  return next({ ctx: { user: ctx.user, session: ctx.session } });
+  return next({ ctx: { user: ctx.user, credentialId: ctx.credentialId } });
 });

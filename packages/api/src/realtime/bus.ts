@@ -13,6 +13,13 @@ export interface SubscribeOptions {
   maxQueue?: number | undefined;
   /** Called once when the queue overflows; the subscription has ended by then. */
   onOverflow(): void;
+  /** The session or API token behind the subscription, so revoking it can end it. */
+  credentialId?: string | undefined;
+}
+
+/** What a subscription's iterator throws when its session or token is revoked. */
+export class CredentialRevokedError extends Error {
+  override name = 'CredentialRevokedError';
 }
 
 /** One user's live notifications; ends when closed or when its queue overflows. */
@@ -27,6 +34,8 @@ export interface BusSubscription extends AsyncIterable<UploadNotification> {
 export interface NotificationBus {
   publish(event: UploadEvent): Promise<void>;
   subscribe(userId: string, options: SubscribeOptions): BusSubscription;
+  /** Ends, in every process, the subscriptions opened with this session or token. */
+  revoke(credentialId: string): Promise<void>;
   close(): Promise<void>;
 }
 

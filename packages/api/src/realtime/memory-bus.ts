@@ -1,6 +1,7 @@
 import type { UploadNotification } from '@photogram/contracts';
 import {
   type BusSubscription,
+  CredentialRevokedError,
   DEFAULT_MAX_QUEUE,
   type NotificationBus,
   type SubscribeOptions,
@@ -13,6 +14,7 @@ class Subscriber implements BusSubscription {
   #head = 0;
   #wake: (() => void) | null = null;
   #closed = false;
+  #failure: Error | null = null;
 
   constructor(
     private readonly maxQueue: number,
@@ -30,6 +32,13 @@ class Subscriber implements BusSubscription {
     }
     this.#queue.push(notification);
     this.#wake?.();
+  }
+
+  /** Ends the subscription with an error its reader will see. */
+  fail(error: Error) {
+    if (this.#closed) return;
+    this.#failure = error;
+    this.close();
   }
 
   close() {
@@ -58,12 +67,14 @@ class Subscriber implements BusSubscription {
       });
       this.#wake = null;
     }
+    if (this.#failure) throw this.#failure;
   }
 }
 
 /** Channels keyed by user id: an upload wakes only its recipients' subscriptions. */
 export class MemoryBus implements NotificationBus {
   readonly #channels = new Map<string, Set<Subscriber>>();
+  readonly #byCredential = new Map<string, Set<Subscriber>>();
 
   async publish(event: UploadEvent): Promise<void> {
     this.deliver(event);
@@ -80,22 +91,31 @@ export class MemoryBus implements NotificationBus {
   }
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {
+    const credentialId = options.credentialId;
     const subscriber = new Subscriber(
       options.maxQueue ?? DEFAULT_MAX_QUEUE,
       options.onOverflow,
       (gone) => {
-        const channel = this.#channels.get(userId);
-        channel?.delete(gone);
-        if (channel?.size === 0) this.#channels.delete(userId);
+        removeFrom(this.#channels, userId, gone);
+        if (credentialId) removeFrom(this.#byCredential, credentialId, gone);
       },
     );
-    let channel = this.#channels.get(userId);
-    if (!channel) {
-      channel = new Set();
-      this.#channels.set(userId, channel);
-    }
-    channel.add(subscriber);
+    addTo(this.#channels, userId, subscriber);
+    if (credentialId) addTo(this.#byCredential, credentialId, subscriber);
     return subscriber;
+  }
+
+  async revoke(credentialId: string): Promise<void> {
+    this.revokeHere(credentialId);
+  }
+
+  /** Ends this process's subscriptions opened with the credential. */
+  revokeHere(credentialId: string) {
+    const subscribers = this.#byCredential.get(credentialId);
+    if (!subscribers) return;
+    for (const subscriber of [...subscribers]) {
+      subscriber.fail(new CredentialRevokedError(credentialId));
+    }
   }
 
   /** Users with at least one open subscription here. */
@@ -107,4 +127,19 @@ export class MemoryBus implements NotificationBus {
     for (const channel of this.#channels.values())
       for (const subscriber of channel) subscriber.close();
   }
+}
+
+function addTo(map: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber) {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  set.add(subscriber);
+}
+
+function removeFrom(map: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber) {
+  const set = map.get(key);
+  set?.delete(subscriber);
+  if (set?.size === 0) map.delete(key);
 }

@@ -4,6 +4,7 @@ import type { BusSubscription, NotificationBus, SubscribeOptions, UploadEvent } 
 import { MemoryBus } from './memory-bus';
 
 export const UPLOADS_CHANNEL = 'photogram_uploads';
+export const REVOCATIONS_CHANNEL = 'photogram_revocations';
 // Keeps each lookup well under PostgreSQL's 65,535 bind parameters.
 const RECIPIENT_CHUNK = 5_000;
 
@@ -22,7 +23,7 @@ export interface PostgresBusOptions {
 export class PostgresBus implements NotificationBus {
   readonly #local = new MemoryBus();
   readonly #options: PostgresBusOptions;
-  #unlisten: (() => Promise<void>) | null = null;
+  #unlisten: Array<() => Promise<void>> = [];
 
   private constructor(options: PostgresBusOptions) {
     this.#options = options;
@@ -30,9 +31,12 @@ export class PostgresBus implements NotificationBus {
 
   static async start(options: PostgresBusOptions): Promise<PostgresBus> {
     const bus = new PostgresBus(options);
-    bus.#unlisten = await options.listen(UPLOADS_CHANNEL, (postId) => {
-      bus.#receive(postId).catch(options.onError);
-    });
+    bus.#unlisten = await Promise.all([
+      options.listen(UPLOADS_CHANNEL, (postId) => {
+        bus.#receive(postId).catch(options.onError);
+      }),
+      options.listen(REVOCATIONS_CHANNEL, (credentialId) => bus.#local.revokeHere(credentialId)),
+    ]);
     return bus;
   }
 
@@ -42,6 +46,10 @@ export class PostgresBus implements NotificationBus {
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {
     return this.#local.subscribe(userId, options);
+  }
+
+  async revoke(credentialId: string): Promise<void> {
+    await this.#options.notify(REVOCATIONS_CHANNEL, credentialId);
   }
 
   async #receive(postId: string) {
@@ -57,7 +65,7 @@ export class PostgresBus implements NotificationBus {
   }
 
   async close(): Promise<void> {
-    await this.#unlisten?.();
+    await Promise.all(this.#unlisten.map((unlisten) => unlisten()));
     await this.#local.close();
   }
 }

@@ -1,7 +1,15 @@
-import { SignInInput, SignUpInput } from '@photogram/contracts';
+import {
+  CreateTokenInput,
+  RevokeTokenInput,
+  SignInInput,
+  SignUpInput,
+  TokenMessages,
+} from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
+import { ForbiddenError } from '../errors';
+import { createToken, listTokens, revokeToken } from '../services/tokens';
 import { createUser, toMe, verifyCredentials } from '../services/users';
-import { publicProcedure } from '../trpc';
+import { protectedProcedure, publicProcedure } from '../trpc';
 
 export const authRouter = {
   signUp: publicProcedure.input(SignUpInput).mutation(async ({ ctx, input }) => {
@@ -26,8 +34,13 @@ export const authRouter = {
   }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
-    if (ctx.session && ctx.authMethod === 'cookie')
+    if (ctx.session && ctx.authMethod === 'cookie') {
       await ctx.auth.invalidateSession(ctx.session.id);
+      // Live subscriptions opened with this session end too.
+      await ctx.bus.revoke(ctx.session.id).catch((error: unknown) => {
+        ctx.reportError(error, 'ending the subscriptions of a session failed');
+      });
+    }
     ctx.setCookie(ctx.auth.createBlankSessionCookie().serialize());
     return { ok: true as const };
   }),
@@ -35,5 +48,26 @@ export const authRouter = {
   me: publicProcedure.query(({ ctx }) => {
     if (!ctx.user) return null;
     return toMe(ctx.user);
+  }),
+
+  /** A new API token, shown this once. Only a browser session may mint one. */
+  createToken: protectedProcedure.input(CreateTokenInput).mutation(async ({ ctx, input }) => {
+    if (ctx.authMethod !== 'cookie') throw new ForbiddenError(TokenMessages.browserOnly);
+    const { token, summary } = await createToken(ctx.db, { userId: ctx.user.id, name: input.name });
+    return { token, ...summary };
+  }),
+
+  /** The signed-in person's tokens: name, created, last used; never the secret. */
+  listTokens: protectedProcedure.query(async ({ ctx }) => ({
+    items: await listTokens(ctx.db, { userId: ctx.user.id }),
+  })),
+
+  /** Revokes a token: its requests, and subscriptions open with it, stop at once. */
+  revokeToken: protectedProcedure.input(RevokeTokenInput).mutation(async ({ ctx, input }) => {
+    await revokeToken(ctx.db, { userId: ctx.user.id, tokenId: input.tokenId });
+    await ctx.bus.revoke(input.tokenId).catch((error: unknown) => {
+      ctx.reportError(error, 'ending the subscriptions of a token failed');
+    });
+    return { ok: true as const };
   }),
 } satisfies TRPCRouterRecord;

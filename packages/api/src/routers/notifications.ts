@@ -1,5 +1,11 @@
-import { MarkReadInput, NotificationsListInput, OnUploadInput } from '@photogram/contracts';
-import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import {
+  MarkReadInput,
+  NotificationsListInput,
+  OnUploadInput,
+  TokenMessages,
+} from '@photogram/contracts';
+import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
+import { CredentialRevokedError } from '../realtime/bus';
 import {
   listNotifications,
   markRead,
@@ -22,6 +28,7 @@ export const notificationsRouter = {
     const live = ctx.bus.subscribe(ctx.user.id, {
       maxQueue: ctx.subscriberQueueLimit,
       onOverflow: () => ctx.disconnect(),
+      credentialId: ctx.credentialId,
     });
     const stop = () => live.close();
     signal?.addEventListener('abort', stop, { once: true });
@@ -40,6 +47,16 @@ export const notificationsRouter = {
         if (replayed.delete(notification.id)) continue;
         yield tracked(notification.id, notification);
       }
+    } catch (error: unknown) {
+      if (error instanceof CredentialRevokedError) {
+        // Not retryable: the client stops instead of reconnecting with a dead credential.
+        throw new TRPCError({
+          code: 'UNAUTHORIZED',
+          message:
+            ctx.authMethod === 'bearer' ? TokenMessages.tokenRevoked : TokenMessages.sessionEnded,
+        });
+      }
+      throw error;
     } finally {
       signal?.removeEventListener('abort', stop);
       live.close();

@@ -1,0 +1,193 @@
+import { Writable } from 'node:stream';
+import type { AppRouter } from '@photogram/api';
+import { createPhotogramClient } from '@photogram/client';
+import { TokenMessages } from '@photogram/contracts';
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createTestClient, uniqueUsername } from './testing/client';
+import { solidImage } from './testing/images';
+import { startTestServer, type TestServer } from './testing/server';
+
+const logLines: string[] = [];
+let server: TestServer;
+beforeAll(async () => {
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  server = await startTestServer({ logger: { level: 'trace', stream } });
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+/** Someone who signed up in a browser and created an API token there. */
+async function personWithToken(prefix: string) {
+  const browser = createTestClient(server.url);
+  const { user } = await browser.client.auth.signUp.mutate({
+    username: uniqueUsername(prefix),
+    password: 'password123',
+  });
+  const created = await browser.client.auth.createToken.mutate({ name: `${prefix} script` });
+  return { browser, user, token: created.token, tokenId: created.id };
+}
+
+async function failure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await promise;
+  } catch (error: unknown) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+const tokens: string[] = [];
+
+test('a script with only @photogram/client and a token uploads; another client hears of it', async () => {
+  const alice = await personWithToken('alicebot');
+  const bob = await personWithToken('bobbot');
+  tokens.push(alice.token, bob.token);
+
+  const aliceApp = createPhotogramClient({ url: server.url, token: alice.token });
+  const bobApp = createPhotogramClient({ url: server.url, token: bob.token });
+  expect(await bobApp.auth.me.query()).toMatchObject({ id: bob.user.id });
+  // Bearer requests need no Origin: this client sends none.
+  expect(await bobApp.follows.follow.mutate({ userId: alice.user.id })).toEqual({
+    following: true,
+  });
+
+  const received: string[] = [];
+  const subscription = bobApp.notifications.onUpload.subscribe(
+    { lastEventId: '0' },
+    { onData: ({ data }) => received.push(data.post.id) },
+  );
+  const progress: number[] = [];
+  const uploader = createPhotogramClient({
+    url: server.url,
+    token: alice.token,
+    onUploadProgress: (sent) => progress.push(sent),
+  });
+  const form = new FormData();
+  form.set('image', new File([new Uint8Array(await solidImage(120, 90))], 'bot.jpg'));
+  form.set('caption', 'posted by a script');
+  const post = await uploader.posts.upload.mutate(form);
+  expect(post.author.id).toBe(alice.user.id);
+  expect(progress.length).toBeGreaterThan(0);
+
+  for (let i = 0; i < 500 && !received.includes(post.id); i++)
+    await new Promise((r) => setTimeout(r, 20));
+  expect(received).toContain(post.id);
+  subscription.unsubscribe();
+
+  const { items } = await aliceApp.feed.list.query({ limit: 5 });
+  expect(items.map((item) => item.id)).toContain(post.id);
+});
+
+test('revoking a token ends its open subscription with UNAUTHORIZED and every later request', async () => {
+  const carol = await personWithToken('carolbot');
+  tokens.push(carol.token);
+  const app = createPhotogramClient({ url: server.url, token: carol.token });
+  let started = false;
+  let error: unknown = null;
+  const subscription = app.notifications.onUpload.subscribe(
+    { lastEventId: '0' },
+    {
+      onStarted: () => {
+        started = true;
+      },
+      onError: (cause) => {
+        error = cause;
+      },
+    },
+  );
+  for (let i = 0; i < 250 && !started; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(started).toBe(true);
+
+  expect(await carol.browser.client.auth.revokeToken.mutate({ tokenId: carol.tokenId })).toEqual({
+    ok: true,
+  });
+  for (let i = 0; i < 250 && !error; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(error).toBeInstanceOf(TRPCClientError);
+  expect(error instanceof TRPCClientError && error.data?.code).toBe('UNAUTHORIZED');
+  expect(error instanceof TRPCClientError && error.message).toBe(TokenMessages.tokenRevoked);
+  subscription.unsubscribe();
+
+  const refused = await failure(app.feed.list.query({}));
+  expect(refused.data?.code).toBe('UNAUTHORIZED');
+  expect(await app.auth.me.query()).toBeNull();
+});
+
+test('tokens are listed by name with their use, minted only from a browser session', async () => {
+  const dave = await personWithToken('davebot');
+  tokens.push(dave.token);
+  const app = createPhotogramClient({ url: server.url, token: dave.token });
+  await app.auth.me.query();
+  const { items } = await dave.browser.client.auth.listTokens.query();
+  expect(items).toEqual([
+    {
+      id: dave.tokenId,
+      name: 'davebot script',
+      createdAt: expect.any(Date),
+      lastUsedAt: expect.any(Date),
+    },
+  ]);
+  expect(JSON.stringify(items)).not.toContain(dave.token);
+
+  const minted = await failure(app.auth.createToken.mutate({ name: 'another' }));
+  expect([minted.data?.code, minted.message]).toEqual(['FORBIDDEN', TokenMessages.browserOnly]);
+
+  const eve = await personWithToken('evebot');
+  tokens.push(eve.token);
+  const foreign = await failure(
+    eve.browser.client.auth.revokeToken.mutate({ tokenId: dave.tokenId }),
+  );
+  expect([foreign.data?.code, foreign.message]).toEqual(['NOT_FOUND', TokenMessages.tokenNotFound]);
+  const empty = await failure(dave.browser.client.auth.createToken.mutate({ name: '  ' }));
+  expect(empty.data?.httpStatus).toBe(400);
+
+  const forged = createPhotogramClient({ url: server.url, token: `${dave.token}x` });
+  expect(await forged.auth.me.query()).toBeNull();
+});
+
+test('signing out ends the subscriptions opened with that browser session', async () => {
+  const person = createTestClient(server.url);
+  await person.client.auth.signUp.mutate({
+    username: uniqueUsername('leaver'),
+    password: 'password123',
+  });
+  let error: unknown = null;
+  let started = false;
+  const subscription = person.client.notifications.onUpload.subscribe(
+    { lastEventId: '0' },
+    {
+      onStarted: () => {
+        started = true;
+      },
+      onError: (cause) => {
+        error = cause;
+      },
+    },
+  );
+  for (let i = 0; i < 250 && !started; i++) await new Promise((r) => setTimeout(r, 20));
+  await person.client.auth.signOut.mutate();
+  for (let i = 0; i < 250 && !error; i++) await new Promise((r) => setTimeout(r, 20));
+  expect(error instanceof TRPCClientError && error.data?.code).toBe('UNAUTHORIZED');
+  subscription.unsubscribe();
+});
+
+test('no token ever appears in a URL or a log line', () => {
+  expect(tokens.length).toBeGreaterThan(3);
+  expect(logLines.length).toBeGreaterThan(20);
+  for (const line of logLines) {
+    for (const token of tokens) expect(line).not.toContain(token);
+    for (const token of tokens) expect(line).not.toContain(token.slice(4));
+  }
+  const urls = logLines.flatMap((line) =>
+    [...line.matchAll(/"url":"([^"]*)"/g)].map((match) => match[1] ?? ''),
+  );
+  expect(urls.some((url) => url.includes('notifications.onUpload'))).toBe(true);
+  for (const url of urls) expect(url).not.toMatch(/pgt_/);
+});

@@ -1,0 +1,348 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { parseArgs } from 'node:util';
+import { type CliConfig, configPath, deleteConfig, readConfig, writeConfig } from './config';
+import { absoluteUrl, createPhotogramClient, TRPCClientError } from './index';
+
+const usage = `Usage: photogram <command> [options]
+
+Commands:
+  login [--url URL] [--username NAME]   sign in and save an API token
+  upload <file> [--caption TEXT]        share a photo
+  watch [--json]                        print uploads of people you follow as they happen
+  feed [--limit N]                      print your feed
+  logout                                revoke the saved token and forget it
+
+The password is read from the terminal, or from standard input when it is not one.`;
+
+type Env = Record<string, string | undefined>;
+interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const stdio: Io = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+};
+
+/** A sentence for the person at the terminal; never a stack trace. */
+export function explain(error: unknown, url: string): string {
+  if (error instanceof TRPCClientError) {
+    const code: unknown = error.data?.code;
+    if (code === 'UNAUTHORIZED') {
+      return `${error.message}\nRun \`photogram login\` to sign in again.`;
+    }
+    if (typeof code === 'string') return error.message;
+    const cause: unknown = error.cause;
+    const network = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
+    if (network instanceof Error && 'code' in network && typeof network.code === 'string') {
+      const reasons: Record<string, string> = {
+        ECONNREFUSED: 'nothing is listening there',
+        ENOTFOUND: 'that host name does not resolve',
+        ECONNRESET: 'the connection was cut',
+        ETIMEDOUT: 'it did not answer in time',
+      };
+      return `Could not reach Photogram at ${url}: ${reasons[network.code] ?? network.code}. Check the URL and that the server is running.`;
+    }
+    if (cause instanceof TypeError) {
+      return `Could not reach Photogram at ${url}. Check the URL and that the server is running.`;
+    }
+    return `${url} did not answer like a Photogram server. Check the URL.`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function prompt(question: string, { hidden = false } = {}): Promise<string> {
+  const stdin = process.stdin;
+  if (hidden && stdin.isTTY) {
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    return new Promise((resolve, reject) => {
+      let value = '';
+      const onData = (chunk: Buffer) => {
+        for (const char of chunk.toString('utf8')) {
+          if (char === '\r' || char === '\n') {
+            stdin.setRawMode(false);
+            stdin.pause();
+            stdin.off('data', onData);
+            process.stderr.write('\n');
+            resolve(value);
+            return;
+          }
+          if (char === '\u0003') {
+            stdin.setRawMode(false);
+            reject(new Error('Cancelled.'));
+            return;
+          }
+          value = char === '\u007f' ? value.slice(0, -1) : value + char;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  }
+  const rl = createInterface({
+    input: stdin,
+    output: process.stderr,
+    terminal: Boolean(stdin.isTTY),
+  });
+  try {
+    return (await rl.question(question)).trim();
+  } finally {
+    rl.close();
+  }
+}
+
+/** A cookie jar for the one sign-in the login command makes before it has a token. */
+function sessionFetch(origin: string): typeof fetch {
+  let cookie = '';
+  return async (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set('origin', origin);
+    if (cookie) headers.set('cookie', cookie);
+    const response = await fetch(input, { ...init, headers });
+    const session = response.headers.getSetCookie().map((line) => line.split(';')[0] ?? '');
+    if (session.length > 0) cookie = session.join('; ');
+    return response;
+  };
+}
+
+async function login(args: string[], env: Env, io: Io): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { url: { type: 'string' }, username: { type: 'string' } },
+  });
+  const url =
+    values.url ??
+    ((await prompt('Photogram URL [http://127.0.0.1:3000]: ')) || 'http://127.0.0.1:3000');
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    io.err(`"${url}" is not a URL. Try something like http://127.0.0.1:3000\n`);
+    return 2;
+  }
+  const username = values.username ?? (await prompt('Username: '));
+  const password = await prompt('Password: ', { hidden: true });
+  const client = createPhotogramClient({ url: origin, fetch: sessionFetch(origin) });
+  try {
+    const { user } = await client.auth.signIn.mutate({ username, password });
+    const created = await client.auth.createToken.mutate({
+      name: `photogram CLI on ${hostname()}`,
+    });
+    await client.auth.signOut.mutate();
+    const path = configPath(env);
+    await writeConfig(path, {
+      url: origin,
+      token: created.token,
+      tokenId: created.id,
+      username: user.username,
+    });
+    io.out(
+      `Signed in as @${user.username}. Your token is saved in ${path} (readable only by you).\n`,
+    );
+    return 0;
+  } catch (error: unknown) {
+    io.err(`${explain(error, origin)}\n`);
+    return 1;
+  }
+}
+
+async function requireConfig(env: Env, io: Io): Promise<CliConfig | null> {
+  const config = await readConfig(configPath(env));
+  if (!config) io.err('You are not signed in. Run `photogram login` first.\n');
+  return config;
+}
+
+function progressBar(sent: number, total: number | null): string {
+  if (!total) return `Uploading… ${(sent / 1_048_576).toFixed(1)} MB`;
+  const width = 24;
+  const filled = Math.round((sent / total) * width);
+  const percent = Math.floor((sent / total) * 100);
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${(sent / 1_048_576).toFixed(1)}/${(total / 1_048_576).toFixed(1)} MB`;
+}
+
+async function upload(args: string[], env: Env, io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { caption: { type: 'string', short: 'c' } },
+  });
+  const file = positionals[0];
+  if (!file) {
+    io.err('Which photo? Usage: photogram upload <file> [--caption TEXT]\n');
+    return 2;
+  }
+  const config = await requireConfig(env, io);
+  if (!config) return 1;
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (error: unknown) {
+    io.err(
+      `Cannot read ${file}: ${error instanceof Error && 'code' in error ? String(error.code) : 'unknown error'}\n`,
+    );
+    return 1;
+  }
+  const client = createPhotogramClient({
+    url: config.url,
+    token: config.token,
+    onUploadProgress: (sent, total) => io.err(`\r${progressBar(sent, total)}`),
+  });
+  const form = new FormData();
+  form.set('image', new File([new Uint8Array(bytes)], basename(file)));
+  form.set('caption', values.caption ?? '');
+  try {
+    const post = await client.posts.upload.mutate(form);
+    io.err('\n');
+    io.out(`Shared: ${absoluteUrl(config.url, `/p/${post.id}`)}\n`);
+    return 0;
+  } catch (error: unknown) {
+    io.err(`\n${explain(error, config.url)}\n`);
+    return 1;
+  }
+}
+
+async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({ args, options: { json: { type: 'boolean', default: false } } });
+  const config = await requireConfig(env, io);
+  if (!config) return 1;
+  const client = createPhotogramClient({ url: config.url, token: config.token });
+  let newest: string;
+  try {
+    const page = await client.notifications.list.query({ limit: 1 });
+    newest = page.items[0]?.id ?? '0';
+  } catch (error: unknown) {
+    io.err(`${explain(error, config.url)}\n`);
+    return 1;
+  }
+  const seen = new Set<string>();
+  if (!values.json) io.err(`Watching uploads for @${config.username}. Press Ctrl-C to stop.\n`);
+  return new Promise<number>((resolve) => {
+    let connected = false;
+    const subscription = client.notifications.onUpload.subscribe(
+      { lastEventId: newest },
+      {
+        onData: ({ id, data }) => {
+          // The server may resend what it already sent after a reconnect; print it once.
+          if (seen.has(id) || id === newest) return;
+          seen.add(id);
+          if (values.json) {
+            io.out(
+              `${JSON.stringify({ ...data, post: { ...data.post, url: absoluteUrl(config.url, `/p/${data.post.id}`), thumbUrl: absoluteUrl(config.url, data.post.thumbUrl) } })}\n`,
+            );
+          } else {
+            const caption = data.post.caption ? ` — ${data.post.caption}` : '';
+            io.out(
+              `@${data.actor.username} uploaded a new post${caption}\n  ${absoluteUrl(config.url, `/p/${data.post.id}`)}\n`,
+            );
+          }
+        },
+        onConnectionStateChange: (state) => {
+          if (state.state === 'pending') {
+            if (connected === false && seen.size > 0) io.err('Connected again.\n');
+            connected = true;
+          } else if (state.state === 'connecting' && connected) {
+            connected = false;
+            io.err('Connection lost; reconnecting…\n');
+          }
+        },
+        onError: (error) => {
+          io.err(`${explain(error, config.url)}\n`);
+          subscription.unsubscribe();
+          resolve(1);
+        },
+      },
+    );
+    signal.addEventListener('abort', () => {
+      subscription.unsubscribe();
+      resolve(0);
+    });
+  });
+}
+
+async function feed(args: string[], env: Env, io: Io): Promise<number> {
+  const { values } = parseArgs({ args, options: { limit: { type: 'string', default: '10' } } });
+  const limit = Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
+    io.err('--limit must be a whole number from 1 to 100\n');
+    return 2;
+  }
+  const config = await requireConfig(env, io);
+  if (!config) return 1;
+  const client = createPhotogramClient({ url: config.url, token: config.token });
+  try {
+    const page = await client.feed.list.query({ limit });
+    if (page.items.length === 0)
+      io.out('Your feed is empty. Follow people to see their photos here.\n');
+    for (const post of page.items) {
+      io.out(`@${post.author.username} · ${post.createdAt.toLocaleString()}\n`);
+      if (post.caption) io.out(`  ${post.caption}\n`);
+      io.out(`  ${absoluteUrl(config.url, `/p/${post.id}`)}\n\n`);
+    }
+    return 0;
+  } catch (error: unknown) {
+    io.err(`${explain(error, config.url)}\n`);
+    return 1;
+  }
+}
+
+async function logout(env: Env, io: Io): Promise<number> {
+  const path = configPath(env);
+  const config = await readConfig(path);
+  if (!config) {
+    io.out('You were not signed in.\n');
+    return 0;
+  }
+  const client = createPhotogramClient({ url: config.url, token: config.token });
+  try {
+    await client.auth.revokeToken.mutate({ tokenId: config.tokenId });
+  } catch (error: unknown) {
+    io.err(
+      `The token could not be revoked on the server (${explain(error, config.url)}); forgetting it here anyway.\n`,
+    );
+  }
+  await deleteConfig(path);
+  io.out('Signed out; the token is revoked and forgotten.\n');
+  return 0;
+}
+
+/** Runs one CLI command; resolves to the process exit code. */
+export async function main(
+  argv: string[],
+  env: Env = process.env,
+  io: Io = stdio,
+): Promise<number> {
+  const [command, ...args] = argv;
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  try {
+    switch (command) {
+      case 'login':
+        return await login(args, env, io);
+      case 'upload':
+        return await upload(args, env, io);
+      case 'watch':
+        return await watch(args, env, io, stop.signal);
+      case 'feed':
+        return await feed(args, env, io);
+      case 'logout':
+        return await logout(env, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(`${usage}\n`);
+        return 0;
+      default:
+        io.err(`Unknown command "${command}".\n\n${usage}\n`);
+        return 2;
+    }
+  } catch (error: unknown) {
+    io.err(`${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
