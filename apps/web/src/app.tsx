@@ -9,6 +9,7 @@ import { NotificationsRoute } from './routes/notifications';
 import { PostRoute } from './routes/post';
 import { ProfileRoute } from './routes/profile';
 import { SearchRoute } from './routes/search';
+import { SettingsRoute } from './routes/settings';
 import { UploadRoute } from './routes/upload';
 
 const router = createBrowserRouter([
@@ -23,6 +24,7 @@ const router = createBrowserRouter([
       { path: '/p/:postId', element: <PostRoute /> },
       { path: '/search', element: <SearchRoute /> },
       { path: '/notifications', element: <NotificationsRoute /> },
+      { path: '/settings', element: <SettingsRoute /> },
       { path: '*', element: <NotFoundRoute /> },
     ],
   },

@@ -58,6 +58,19 @@ function Header() {
                 <span className="me-name">{me.displayName}</span>
                 <span className="muted me-handle">@{me.username}</span>
               </Link>
+              <NavLink
+                to="/settings"
+                className="icon-button"
+                aria-label="Settings"
+                title="Settings"
+              >
+                <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
+                  <path
+                    d="M19.14 12.94a7.49 7.49 0 0 0 0-1.88l2.03-1.58-1.92-3.32-2.39.96a7.03 7.03 0 0 0-1.63-.94L14.87 3.6h-3.84l-.36 2.58c-.58.23-1.13.55-1.63.94l-2.39-.96-1.92 3.32 2.03 1.58a7.49 7.49 0 0 0 0 1.88l-2.03 1.58 1.92 3.32 2.39-.96c.5.39 1.05.71 1.63.94l.36 2.58h3.84l.36-2.58c.58-.23 1.13-.55 1.63-.94l2.39.96 1.92-3.32ZM12.95 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7Z"
+                    fill="currentColor"
+                  />
+                </svg>
+              </NavLink>
               <button
                 type="button"
                 className="button ghost small-button"

@@ -68,6 +68,10 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
         onStarted: () => {
           connectedOnce.current = true;
         },
+        onError: () => {
+          // Signed out in another tab, or the session expired: find out who we are now.
+          void queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
+        },
         onData: ({ id, data }) => {
           if (seen.current.has(id)) return;
           seen.current.add(id);
