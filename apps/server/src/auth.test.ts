@@ -1,13 +1,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AppRouter } from '@photogram/api';
 import { AuthMessages } from '@photogram/contracts';
 import { openDatabase } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
+import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { startTestServer, type TestServer } from './testing/server';
 
 let server: TestServer;
@@ -17,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
-}
 
 test('sign-up signs the person in, sign-out ends it and sign-in starts it again', async () => {
   const { client } = createTestClient(server.url);

@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
-import type { AppRouter } from '@photogram/api';
 import { createPhotogramClient } from '@photogram/client';
 import { TokenMessages } from '@photogram/contracts';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
+import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
+import { watchUploads } from './testing/subscriber';
 
 const logLines: string[] = [];
 let server: TestServer;
@@ -32,16 +32,6 @@ async function personWithToken(prefix: string) {
   });
   const created = await browser.client.auth.createToken.mutate({ name: `${prefix} script` });
   return { browser, user, token: created.token, tokenId: created.id };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const tokens: string[] = [];
@@ -90,30 +80,17 @@ test('revoking a token ends its open subscription with UNAUTHORIZED and every la
   const carol = await personWithToken('carolbot');
   tokens.push(carol.token);
   const app = createPhotogramClient({ url: server.url, token: carol.token });
-  let started = false;
-  let error: unknown = null;
-  const subscription = app.notifications.onUpload.subscribe(
-    { lastEventId: '0' },
-    {
-      onStarted: () => {
-        started = true;
-      },
-      onError: (cause) => {
-        error = cause;
-      },
-    },
-  );
-  for (let i = 0; i < 250 && !started; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(started).toBe(true);
+  const watch = watchUploads(app);
+  await watch.started();
 
   expect(await carol.browser.client.auth.revokeToken.mutate({ tokenId: carol.tokenId })).toEqual({
     ok: true,
   });
-  for (let i = 0; i < 250 && !error; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(error).toBeInstanceOf(TRPCClientError);
-  expect(error instanceof TRPCClientError && error.data?.code).toBe('UNAUTHORIZED');
-  expect(error instanceof TRPCClientError && error.message).toBe(TokenMessages.tokenRevoked);
-  subscription.unsubscribe();
+  await watch.until(() => watch.error !== null, 'the subscription to end');
+  expect(watch.error).toBeInstanceOf(TRPCClientError);
+  expect(watch.error?.data?.code).toBe('UNAUTHORIZED');
+  expect(watch.error?.message).toBe(TokenMessages.tokenRevoked);
+  watch.stop();
 
   const refused = await failure(app.feed.list.query({}));
   expect(refused.data?.code).toBe('UNAUTHORIZED');
@@ -158,24 +135,13 @@ test('signing out ends the subscriptions opened with that browser session', asyn
     username: uniqueUsername('leaver'),
     password: 'password123',
   });
-  let error: unknown = null;
-  let started = false;
-  const subscription = person.client.notifications.onUpload.subscribe(
-    { lastEventId: '0' },
-    {
-      onStarted: () => {
-        started = true;
-      },
-      onError: (cause) => {
-        error = cause;
-      },
-    },
-  );
-  for (let i = 0; i < 250 && !started; i++) await new Promise((r) => setTimeout(r, 20));
+  const watch = watchUploads(person.client);
+  await watch.started();
   await person.client.auth.signOut.mutate();
-  for (let i = 0; i < 250 && !error; i++) await new Promise((r) => setTimeout(r, 20));
-  expect(error instanceof TRPCClientError && error.data?.code).toBe('UNAUTHORIZED');
-  subscription.unsubscribe();
+  await watch.until(() => watch.error !== null, 'the subscription to end');
+  expect(watch.error?.data?.code).toBe('UNAUTHORIZED');
+  expect(watch.error?.message).toBe(TokenMessages.sessionEnded);
+  watch.stop();
 });
 
 test('no token ever appears in a URL or a log line', () => {

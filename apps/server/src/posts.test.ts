@@ -1,15 +1,13 @@
 import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
-import type { AppRouter } from '@photogram/api';
 import { PostMessages, UserMessages } from '@photogram/contracts';
 import { posts } from '@photogram/db';
-import { TRPCClientError } from '@trpc/client';
 import { count } from 'drizzle-orm';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
+import { createTestClient, failure, uniqueUsername } from './testing/client';
 import {
   jpegWithGpsAndOrientation,
   pngHeaderClaiming,
@@ -36,16 +34,6 @@ async function signUp(prefix: string) {
     password: 'password123',
   });
   return { ...person, user };
-}
-
-async function failure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
-  try {
-    await promise;
-  } catch (error: unknown) {
-    if (error instanceof TRPCClientError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 async function storedFiles(): Promise<string[]> {

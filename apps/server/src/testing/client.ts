@@ -1,14 +1,6 @@
 import type { AppRouter } from '@photogram/api';
-import {
-  createTRPCClient,
-  httpBatchLink,
-  httpLink,
-  httpSubscriptionLink,
-  isNonJsonSerializable,
-  splitLink,
-} from '@trpc/client';
-import { EventSource } from 'eventsource';
-import superjson from 'superjson';
+import { createPhotogramClient } from '@photogram/client';
+import { TRPCClientError } from '@trpc/client';
 
 export interface ClientOptions {
   /** The `Origin` header to send; the server's own by default, null for none. */
@@ -46,26 +38,8 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
     return [...jar].map(([name, value]) => `${name}=${value}`).join('; ');
   }
 
-  const url = `${baseUrl}/trpc`;
-  const client = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        // Node has no EventSource: the `eventsource` package's, with the jar's cookies.
-        true: httpSubscriptionLink({
-          url,
-          transformer: superjson,
-          EventSource,
-          eventSourceOptions: () => ({ fetch: fetchWithJar }),
-        }),
-        false: splitLink({
-          condition: (op) => isNonJsonSerializable(op.input),
-          true: httpLink({ url, transformer: superjson, fetch: fetchWithJar }),
-          false: httpBatchLink({ url, transformer: superjson, fetch: fetchWithJar }),
-        }),
-      }),
-    ],
-  });
+  // The same client other apps use, given a browser's cookie jar instead of a token.
+  const client = createPhotogramClient({ url: baseUrl, fetch: fetchWithJar });
 
   return {
     client,
@@ -87,4 +61,15 @@ let counter = 0;
 export function uniqueUsername(prefix = 'user') {
   counter += 1;
   return `${prefix}_${Date.now().toString(36)}${counter}`.slice(0, 30);
+}
+
+/** The `TRPCClientError` a call fails with; fails the test if the call succeeds. */
+export async function failure(promise: Promise<unknown>): Promise<TRPCClientError<AppRouter>> {
+  try {
+    await promise;
+  } catch (error: unknown) {
+    if (error instanceof TRPCClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
 }
