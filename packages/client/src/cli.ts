@@ -29,10 +29,10 @@ const stdio: Io = {
 };
 
 /** A sentence for the person at the terminal; never a stack trace. */
-export function explain(error: unknown, url: string): string {
+export function explain(error: unknown, url: string, { signingIn = false } = {}): string {
   if (error instanceof TRPCClientError) {
     const code: unknown = error.data?.code;
-    if (code === 'UNAUTHORIZED') {
+    if (code === 'UNAUTHORIZED' && !signingIn) {
       return `${error.message}\nRun \`photogram login\` to sign in again.`;
     }
     if (typeof code === 'string') return error.message;
@@ -146,7 +146,7 @@ async function login(args: string[], env: Env, io: Io): Promise<number> {
     );
     return 0;
   } catch (error: unknown) {
-    io.err(`${explain(error, origin)}\n`);
+    io.err(`${explain(error, origin, { signingIn: true })}\n`);
     return 1;
   }
 }
@@ -157,12 +157,18 @@ async function requireConfig(env: Env, io: Io): Promise<CliConfig | null> {
   return config;
 }
 
+function size(bytes: number): string {
+  return bytes < 1_048_576
+    ? `${Math.ceil(bytes / 1024)} KB`
+    : `${(bytes / 1_048_576).toFixed(1)} MB`;
+}
+
 function progressBar(sent: number, total: number | null): string {
-  if (!total) return `Uploading… ${(sent / 1_048_576).toFixed(1)} MB`;
+  if (!total) return `Uploading… ${size(sent)}`;
   const width = 24;
   const filled = Math.round((sent / total) * width);
   const percent = Math.floor((sent / total) * 100);
-  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${(sent / 1_048_576).toFixed(1)}/${(total / 1_048_576).toFixed(1)} MB`;
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(percent).padStart(3)}% ${size(sent)} of ${size(total)}`;
 }
 
 async function upload(args: string[], env: Env, io: Io): Promise<number> {
