@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { PostMessages, UserMessages } from '@photogram/contracts';
-import { posts } from '@photogram/db';
+import { follows, posts, users } from '@photogram/db';
 import { count } from 'drizzle-orm';
 import exifReader from 'exif-reader';
 import sharp from 'sharp';
@@ -254,6 +254,39 @@ test('pages of the feed and of a profile never repeat or skip a post', async () 
       ),
     );
   }
+});
+
+test('a feed following many people pages the same way as one following few', async () => {
+  const author = await signUp('popular');
+  const reader = await signUp('busy');
+  await reader.client.follows.follow.mutate({ userId: author.user.id });
+  // 120 more followees, written directly: only their number matters here.
+  const others = Array.from({ length: 120 }, (_, index) => ({
+    id: `many_${reader.user.id}_${index}`,
+    username: `m${index}_${reader.user.username}`.slice(0, 30),
+    displayName: 'Someone',
+    passwordHash: 'not-a-hash',
+  }));
+  await server.database.db.insert(users).values(others);
+  await server.database.db
+    .insert(follows)
+    .values(others.map((other) => ({ followerId: reader.user.id, followeeId: other.id })));
+
+  const uploaded: string[] = [];
+  for (let index = 0; index < 5; index++) {
+    const post = await author.client.posts.upload.mutate(
+      uploadForm(await solidImage(20 + index, 20), { name: 'n.png', type: 'image/png' }),
+    );
+    uploaded.unshift(post.id);
+  }
+  const seen: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = await reader.client.feed.list.query({ cursor, limit: 2 });
+    seen.push(...page.items.map((item) => item.id));
+    cursor = page.nextCursor;
+  } while (cursor);
+  expect(seen).toEqual(uploaded);
 });
 
 test('users can be found by username or display name prefix, ignoring case', async () => {

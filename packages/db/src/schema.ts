@@ -59,8 +59,8 @@ export const follows = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.followerId, t.followeeId] }),
-    index('follows_followee_id_idx').on(t.followeeId, t.id.desc()),
-    index('follows_follower_id_idx').on(t.followerId, t.id.desc()),
+    index('follows_followee_id_idx').on(t.followeeId, t.id),
+    index('follows_follower_id_idx').on(t.followerId, t.id),
     check('follows_no_self_follow', sql`${t.followerId} <> ${t.followeeId}`),
   ],
 );
@@ -84,7 +84,7 @@ export const posts = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
-    index('posts_author_id_id_idx').on(t.authorId, t.id.desc()),
+    index('posts_author_id_id_idx').on(t.authorId, t.id),
     // Deleting a post keeps files another post shares; these answer "is it shared?".
     index('posts_image_key_idx').on(t.imageKey),
     index('posts_thumb_key_idx').on(t.thumbKey),
@@ -114,7 +114,7 @@ export const notifications = pgTable(
     readAt: timestamp('read_at', { withTimezone: true }),
   },
   (t) => [
-    index('notifications_recipient_id_id_idx').on(t.recipientId, t.id.desc()),
+    index('notifications_recipient_id_id_idx').on(t.recipientId, t.id),
     // Replay's look-back window ("this recipient's rows of the last minute") reads this one.
     index('notifications_recipient_id_created_at_idx').on(t.recipientId, t.createdAt),
     index('notifications_recipient_unread_idx').on(t.recipientId).where(sql`${t.readAt} is null`),
