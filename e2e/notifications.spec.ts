@@ -27,10 +27,18 @@ test('a follower sees the upload live, opens it, and catches up after going offl
 
   // Offline, two uploads happen; back online, Bob gets both, once each.
   await bob.context.setOffline(true);
+  await expect(bob.page.getByRole('status').filter({ hasText: 'reconnecting…' })).toBeVisible();
   const missed = [`Missed one ${Date.now()}`, `Missed two ${Date.now()}`];
   for (const caption of missed) await uploadPhoto(alice, caption);
+  // Nothing can arrive while offline…
+  await bob.page.waitForTimeout(1_000);
+  await expect(badge).toHaveText('1');
   await bob.context.setOffline(false);
+  await expect(bob.page.getByRole('status').filter({ hasText: 'reconnecting…' })).toBeHidden({
+    timeout: 15_000,
+  });
 
+  // …and back online both arrive, once each.
   await expect(badge).toHaveText('3', { timeout: 20_000 });
   for (const caption of missed) {
     await expect(toasts.getByText(caption)).toHaveCount(1);
@@ -41,6 +49,27 @@ test('a follower sees the upload live, opens it, and catches up after going offl
   for (const caption of [first, ...missed]) {
     await expect(bob.page.getByRole('listitem').filter({ hasText: caption })).toHaveCount(1);
   }
+
+  await alice.context.close();
+  await bob.context.close();
+});
+
+test('reading notifications in one tab clears the badge in the other tabs', async ({ browser }) => {
+  const alice = await signUpPerson(browser, 'alice');
+  const bob = await signUpPerson(browser, 'bob');
+  await follow(bob, alice.username);
+  await uploadPhoto(alice, `For both tabs ${Date.now()}`);
+
+  const otherTab = await bob.context.newPage();
+  await otherTab.goto('/');
+  await expect(otherTab.getByTestId('unread-badge')).toHaveText('1');
+
+  await bob.page.goto('/notifications');
+  await expect(bob.page.getByTestId('unread-badge')).toHaveText('1');
+  await bob.page.getByRole('button', { name: 'Mark all as read' }).click();
+  await expect(bob.page.getByTestId('unread-badge')).toBeHidden();
+  // The other tab hears it through BroadcastChannel, without a reload.
+  await expect(otherTab.getByTestId('unread-badge')).toBeHidden({ timeout: 5_000 });
 
   await alice.context.close();
   await bob.context.close();

@@ -196,7 +196,8 @@ export async function listFeed(
           order by p.id desc limit ${params.limit + 1}`,
     );
     const wanted = ids.map((row) => Number(row.id));
-    rows = wanted.length === 0 ? [] : await selectPosts(db, inArray(posts.id, wanted), wanted.length);
+    rows =
+      wanted.length === 0 ? [] : await selectPosts(db, inArray(posts.id, wanted), wanted.length);
   } else {
     const followedIds = db
       .select({ id: follows.followeeId })

@@ -44,6 +44,24 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   const seen = useRef(new Set<string>());
   const [startAfter, setStartAfter] = useState<string | null>(null);
   const connectedOnce = useRef(false);
+  const lastId = useRef<string | null>(null);
+  const [online, setOnline] = useState(() => navigator.onLine);
+
+  // Offline, the stream is dropped at once (an idle SSE connection can look alive for a
+  // long time); back online, it resumes from the last id received and replays the gap.
+  useEffect(() => {
+    const goOffline = () => setOnline(false);
+    const goOnline = () => {
+      if (lastId.current) setStartAfter(lastId.current);
+      setOnline(true);
+    };
+    window.addEventListener('offline', goOffline);
+    window.addEventListener('online', goOnline);
+    return () => {
+      window.removeEventListener('offline', goOffline);
+      window.removeEventListener('online', goOnline);
+    };
+  }, []);
 
   // The newest notification already loaded is where the live stream starts: nothing
   // that lands between this page load and the subscription is lost.
@@ -64,7 +82,7 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
     trpc.notifications.onUpload.subscriptionOptions(
       { lastEventId: startAfter },
       {
-        enabled: startAfter !== null,
+        enabled: startAfter !== null && online,
         onStarted: () => {
           connectedOnce.current = true;
         },
@@ -73,6 +91,7 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
           void queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
         },
         onData: ({ id, data }) => {
+          lastId.current = id;
           if (seen.current.has(id)) return;
           seen.current.add(id);
           const key = `${userId}:${id}`;
@@ -89,8 +108,9 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   );
 
   const reconnecting =
-    (subscription.status === 'connecting' || subscription.status === 'error') &&
-    connectedOnce.current;
+    !online ||
+    ((subscription.status === 'connecting' || subscription.status === 'error') &&
+      connectedOnce.current);
   const value = useMemo(() => ({ toasts, dismiss, reconnecting }), [toasts, dismiss, reconnecting]);
   return <NotificationsContext.Provider value={value}>{children}</NotificationsContext.Provider>;
 }
