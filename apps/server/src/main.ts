@@ -79,6 +79,7 @@ try {
   );
 } catch (error: unknown) {
   app.log.error({ err: error }, 'could not start listening');
+  await bus.close();
   await database.close();
   process.exit(1);
 }
