@@ -99,6 +99,9 @@ export async function createPost(
   let recipients: Awaited<ReturnType<typeof fanOutUpload>> = [];
   try {
     const id = await deps.db.transaction(async (tx) => {
+      // Replay looks back REPLAY_LOOK_BACK_SECONDS (60 s) for late commits; two statements
+      // of at most 20 s each keep this transaction well inside that window.
+      await tx.execute(sql`set local statement_timeout = '20s'`);
       const [row] = await tx
         .insert(posts)
         .values({
