@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { uniqueName } from './fixtures';
+import { personPassword, signUpPerson, uniqueName } from './fixtures';
 
 test('a person signs up, stays signed in across a reload, signs out and signs in again', async ({
   page,
@@ -48,4 +48,22 @@ test('wrong passwords and short passwords get clear messages', async ({ page }) 
   await expect(page.getByText('Password must be at least 8 characters')).toBeVisible();
   await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
   expect(requests).toBe(0);
+});
+
+test('a signed-out visitor to a private page signs in and lands back on it', async ({
+  browser,
+}) => {
+  const person = await signUpPerson(browser, 'returning');
+  const { page } = person;
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/signin$/);
+
+  await page.goto('/settings');
+  await expect(page).toHaveURL(/\/signin$/);
+  await page.getByLabel('Username').fill(person.username);
+  await page.getByLabel('Password').fill(personPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/settings$/);
+  await expect(page.getByRole('link', { name: new RegExp(`@${person.username}`) })).toBeVisible();
+  await person.context.close();
 });

@@ -3,6 +3,9 @@ import { type Browser, type BrowserContext, expect, type Page } from '@playwrigh
 
 export const photoPath = fileURLToPath(new URL('./fixtures/sunset.jpg', import.meta.url));
 
+/** The password every `signUpPerson` account gets, for specs that sign in again. */
+export const personPassword = 'correct horse battery';
+
 let counter = 0;
 export function uniqueName(prefix: string) {
   counter += 1;
@@ -25,7 +28,7 @@ export async function signUpPerson(browser: Browser, prefix: string): Promise<Pe
   await page.goto('/signup');
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Display name (optional)').fill(displayName);
-  await page.getByLabel('Password').fill('correct horse battery');
+  await page.getByLabel('Password').fill(personPassword);
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByRole('link', { name: new RegExp(`@${username}`) })).toBeVisible();
   return { context, page, username, displayName };

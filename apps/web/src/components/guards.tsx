@@ -7,7 +7,8 @@ export function RequireSignedIn({ children }: { children: ReactNode }) {
   const { me, isLoading } = useMe();
   const location = useLocation();
   if (isLoading) return <p className="muted center">Loading…</p>;
-  if (!me) return <Navigate to="/signin" replace state={{ from: location.pathname }} />;
+  if (!me)
+    return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
   return <>{children}</>;
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../features/notifications/notifications-provider';
 import { Toasts } from '../features/notifications/toasts';
 import { trpc } from '../lib/trpc';
+import { Avatar } from './avatar';
 
 function ConnectionMarker() {
   const { reconnecting } = useNotifications();
@@ -50,13 +51,19 @@ function Header() {
                   />
                 </svg>
               </NavLink>
-              <NavLink to="/upload" className="button primary small-button">
-                New post
+              <NavLink to="/upload" className="button primary small-button compact">
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                  <path d="M11 5h2v6h6v2h-6v6h-2v-6H5v-2h6Z" fill="currentColor" />
+                </svg>
+                <span className="nav-label">New post</span>
               </NavLink>
               <Bell />
               <Link to={`/u/${me.username}`} className="me" title={`@${me.username}`}>
-                <span className="me-name">{me.displayName}</span>
-                <span className="muted me-handle">@{me.username}</span>
+                <Avatar user={me} size={30} />
+                <span className="me-names nav-label">
+                  <span className="me-name">{me.displayName}</span>
+                  <span className="muted me-handle">@{me.username}</span>
+                </span>
               </Link>
               <NavLink
                 to="/settings"
@@ -73,10 +80,18 @@ function Header() {
               </NavLink>
               <button
                 type="button"
-                className="button ghost small-button"
+                className="button ghost small-button compact"
+                title="Sign out"
+                disabled={signOut.isPending}
                 onClick={() => signOut.mutate()}
               >
-                Sign out
+                <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+                  <path
+                    d="M14 3H5a2 2 0 0 0-2 2v14a2 2 0 0 0 2 2h9v-2H5V5h9Zm1.6 4.6L17 6.2l5.8 5.8-5.8 5.8-1.4-1.4 3.4-3.4H9v-2h10Z"
+                    fill="currentColor"
+                  />
+                </svg>
+                <span className="nav-label">Sign out</span>
               </button>
             </>
           ) : (

@@ -12,14 +12,14 @@ export function HomeRoute() {
       <p className="lead">
         Photogram is where your photos reach the people who follow you — the second you post them.
       </p>
-      <p>
+      <div className="actions">
         <Link className="button primary" to="/signup">
           Create an account
-        </Link>{' '}
+        </Link>
         <Link className="button" to="/signin">
           Sign in
         </Link>
-      </p>
+      </div>
     </section>
   );
 }

@@ -1,28 +1,66 @@
-import { type Me, SignInInput, SignUpInput } from '@photogram/contracts';
+import {
+  type Me,
+  PASSWORD_MIN,
+  SignInInput,
+  SignUpInput,
+  USERNAME_MAX,
+  USERNAME_MIN,
+} from '@photogram/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
-import { Link, useNavigate } from 'react-router';
+import { type FormEvent, useRef, useState } from 'react';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { z } from 'zod';
 import { Field } from '../../components/field';
 import { describeError, trpc } from '../../lib/trpc';
 
 type Mode = 'signUp' | 'signIn';
 
+/**
+ * Where to go after signing in: the page a guard sent the person away from. History
+ * state is outside data (any script can push it), so only a same-site path is accepted.
+ */
+function returnPath(state: unknown): string {
+  if (state && typeof state === 'object' && 'from' in state) {
+    const { from } = state;
+    if (typeof from === 'string' && from.startsWith('/') && !from.startsWith('//')) return from;
+  }
+  return '/';
+}
+
+function firstMessages(fieldErrors: Record<string, string[] | undefined>) {
+  return Object.fromEntries(
+    Object.entries(fieldErrors).flatMap(([name, messages]) =>
+      messages?.[0] ? [[name, messages[0]]] : [],
+    ),
+  );
+}
+
 /** Sign-up and sign-in: checked with the shared schemas before anything is sent. */
 export function AuthForm({ mode }: { mode: Mode }) {
   const navigate = useNavigate();
+  const location = useLocation();
   const queryClient = useQueryClient();
+  const formRef = useRef<HTMLFormElement>(null);
   const [fields, setFields] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
 
+  // Keyboard and screen-reader users land on the field that needs fixing.
+  function showFieldErrors(errors: Record<string, string>) {
+    setFields(errors);
+    const [first] = Object.keys(errors);
+    const input = first ? formRef.current?.elements.namedItem(first) : null;
+    if (input instanceof HTMLInputElement) input.focus();
+  }
+
   const onSuccess = ({ user }: { user: Me }) => {
+    // Cached queries belong to whoever was signed in before (or nobody).
     queryClient.clear();
     queryClient.setQueryData(trpc.auth.me.queryKey(), user);
-    navigate('/', { replace: true });
+    navigate(returnPath(location.state), { replace: true });
   };
   const onError = (error: unknown) => {
     const described = describeError(error);
-    setFields(described.fields);
+    showFieldErrors(described.fields);
     setFormError(Object.keys(described.fields).length > 0 ? null : described.message);
   };
   const signUp = useMutation(trpc.auth.signUp.mutationOptions({ onSuccess, onError }));
@@ -42,14 +80,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
     const parsed = (mode === 'signUp' ? SignUpInput : SignInInput).safeParse(values);
     setFormError(null);
     if (!parsed.success) {
-      const flat = z.flattenError(parsed.error).fieldErrors;
-      setFields(
-        Object.fromEntries(
-          Object.entries(flat).flatMap(([name, messages]) =>
-            Array.isArray(messages) && messages[0] ? [[name, messages[0]]] : [],
-          ),
-        ),
-      );
+      showFieldErrors(firstMessages(z.flattenError(parsed.error).fieldErrors));
       return;
     }
     setFields({});
@@ -60,7 +91,8 @@ export function AuthForm({ mode }: { mode: Mode }) {
   const signingUp = mode === 'signUp';
   return (
     <div className="auth-page">
-      <form className="card auth-card" onSubmit={submit} noValidate>
+      <title>{signingUp ? 'Sign up · Photogram' : 'Sign in · Photogram'}</title>
+      <form className="card auth-card" ref={formRef} onSubmit={submit} noValidate>
         <h1>{signingUp ? 'Create your account' : 'Welcome back'}</h1>
         <p className="muted">
           {signingUp
@@ -79,7 +111,9 @@ export function AuthForm({ mode }: { mode: Mode }) {
           autoCapitalize="none"
           spellCheck={false}
           error={fields.username}
-          hint={signingUp ? '3–30 letters, numbers, "_" or "."' : undefined}
+          hint={
+            signingUp ? `${USERNAME_MIN}–${USERNAME_MAX} letters, numbers, "_" or "."` : undefined
+          }
         />
         {signingUp ? (
           <Field
@@ -95,7 +129,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
           type="password"
           autoComplete={signingUp ? 'new-password' : 'current-password'}
           error={fields.password}
-          hint={signingUp ? 'At least 8 characters' : undefined}
+          hint={signingUp ? `At least ${PASSWORD_MIN} characters` : undefined}
         />
         <button className="button primary block" type="submit" disabled={pending}>
           {pending ? 'One moment…' : signingUp ? 'Create account' : 'Sign in'}
@@ -103,11 +137,17 @@ export function AuthForm({ mode }: { mode: Mode }) {
         <p className="muted center">
           {signingUp ? (
             <>
-              Already have an account? <Link to="/signin">Sign in</Link>
+              Already have an account?{' '}
+              <Link to="/signin" state={location.state}>
+                Sign in
+              </Link>
             </>
           ) : (
             <>
-              New to Photogram? <Link to="/signup">Create an account</Link>
+              New to Photogram?{' '}
+              <Link to="/signup" state={location.state}>
+                Create an account
+              </Link>
             </>
           )}
         </p>

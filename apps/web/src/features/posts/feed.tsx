@@ -29,14 +29,14 @@ export function Feed() {
       <div className="card empty">
         <h2>Your feed is empty</h2>
         <p className="muted">Photos from people you follow will appear here.</p>
-        <p>
+        <div className="actions">
           <Link className="button primary" to="/search">
             Find people to follow
-          </Link>{' '}
+          </Link>
           <Link className="button" to="/upload">
             Share a photo
           </Link>
-        </p>
+        </div>
       </div>
     );
   }
