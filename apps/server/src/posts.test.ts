@@ -311,6 +311,18 @@ test('users can be found by username or display name prefix, ignoring case', asy
     bio: 'Rocks and light.',
   });
   expect(updated).toMatchObject({ displayName: 'Zoë Q.', bio: 'Rocks and light.', isSelf: true });
+  const longName = await failure(
+    person.client.users.byUsername.query({ username: 'n'.repeat(65) }),
+  );
+  expect([longName.data?.httpStatus, longName.message]).toEqual([
+    400,
+    'No one goes by a name that long here.',
+  ]);
+  const bigSearch = await failure(person.client.users.search.query({ query: 'z', limit: 500 }));
+  expect([bigSearch.data?.httpStatus, bigSearch.message]).toEqual([
+    400,
+    'Ask for at most 50 people',
+  ]);
   const tooLong = await failure(person.client.users.updateProfile.mutate({ bio: 'b'.repeat(301) }));
   expect([tooLong.data?.httpStatus, tooLong.message]).toEqual([400, UserMessages.bioTooLong]);
 });

@@ -40,7 +40,12 @@ export const UserMessages = {
 } as const;
 
 export const ByUsernameInput = z.object({
-  username: z.string({ error: 'A username is required' }).trim().toLowerCase().min(1).max(64),
+  username: z
+    .string({ error: 'A username is required' })
+    .trim()
+    .toLowerCase()
+    .min(1, 'A username is required')
+    .max(64, 'No one goes by a name that long here.'),
 });
 
 export const SearchUsersInput = z.object({
@@ -48,7 +53,12 @@ export const SearchUsersInput = z.object({
     .string({ error: 'Type something to search for' })
     .trim()
     .max(50, 'Search for at most 50 characters'),
-  limit: z.number().int().min(1).max(50).default(10),
+  limit: z
+    .number()
+    .int()
+    .min(1, 'Ask for at least 1 person')
+    .max(50, 'Ask for at most 50 people')
+    .default(10),
 });
 
 export const UpdateProfileInput = z.object({
