@@ -11,6 +11,7 @@ test('defaults give a server on 127.0.0.1:3000 with PGlite under ./.data', () =>
     DATA_DIR: '/srv/photogram/.data',
     MEDIA_DIR: '/srv/photogram/.data/media',
     BUS: 'memory',
+    SSE_TRANSPORT: 'trpc-sse',
     MAX_UPLOAD_BYTES: 10 * 1024 * 1024,
     LOG_LEVEL: 'info',
   });
@@ -29,6 +30,7 @@ test.each([
   ['DATABASE_URL', 'mysql://localhost/db'],
   ['PUBLIC_ORIGIN', 'photos.example.com'],
   ['BUS', 'kafka'],
+  ['SSE_TRANSPORT', 'websocket'],
   ['MAX_UPLOAD_BYTES', '-5'],
   ['LOG_LEVEL', 'loud'],
 ])('a bad %s (%s) is refused with a message naming it', (name, value) => {

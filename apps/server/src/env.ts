@@ -27,6 +27,9 @@ const EnvSchema = z
     BUS: z
       .enum(['memory', 'postgres'], { error: 'must be "memory" or "postgres"' })
       .default('memory'),
+    SSE_TRANSPORT: z
+      .enum(['trpc-sse', 'stock'], { error: 'must be "trpc-sse" or "stock"' })
+      .default('trpc-sse'),
     MAX_UPLOAD_BYTES: z.coerce
       .number({ error: 'must be a number of bytes' })
       .int('must be a whole number of bytes')

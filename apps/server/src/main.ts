@@ -38,6 +38,7 @@ const app = await buildServer({
   publicOrigin: env.PUBLIC_ORIGIN,
   media: env.MEDIA_DIR,
   maxUploadBytes: env.MAX_UPLOAD_BYTES,
+  sseTransport: env.SSE_TRANSPORT,
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
   logger: {
     level: env.LOG_LEVEL,

@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import type { AppRouter, Context, RequestInfo } from '@photogram/api';
+import { createSSEHandler } from '@photogram/trpc-sse';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface TrpcRouteOptions {
   router: AppRouter;
@@ -9,6 +11,15 @@ export interface TrpcRouteOptions {
   maxJsonBytes: number;
   /** Cap for multipart bodies (uploads): the photo limit plus room for the other fields. */
   maxMultipartBytes: number;
+  /**
+   * Who serves subscriptions: `trpc-sse` (`@photogram/trpc-sse`, the fast path) or
+   * `stock` (tRPC's own SSE, kept for comparison).
+   */
+  sseTransport: 'trpc-sse' | 'stock';
+  /** The JSON of a subscription value (trpc-sse only), see `serializeSubscriptionData`. */
+  serializeSubscriptionData(value: unknown): string;
+  /** Bytes a slow subscriber may leave unread before it is disconnected (trpc-sse only). */
+  sseMaxBufferedBytes?: number | undefined;
 }
 
 function toHeaders(request: FastifyRequest): Headers {
@@ -21,12 +32,56 @@ function toHeaders(request: FastifyRequest): Headers {
 }
 
 /**
+ * The request as the API sees it. Only the raw request and response are captured: a
+ * subscription keeps its context for hours, and Fastify's wrappers need not live as long.
+ */
+function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo {
+  const { raw } = request;
+  const res = reply.raw;
+  return {
+    headers: toHeaders(request),
+    ip: request.ip,
+    allowedOrigins: [`${request.protocol}://${request.host}`],
+    setCookie: (cookie) => {
+      res.appendHeader('set-cookie', cookie);
+    },
+    disconnect: () => {
+      raw.socket.destroy();
+    },
+  };
+}
+
+/**
  * tRPC at `/trpc/:path`, through tRPC's node-http handler rather than its Fastify
  * adapter: the adapter hands multipart streams to tRPC with no size cap at all, while
  * the node-http handler counts the bytes as they arrive and answers PAYLOAD_TOO_LARGE
  * (413, in tRPC's error shape) as soon as a body passes `maxBodySize`.
  */
 export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions) {
+  // The SSE handler sees only Node's request; it finds the API's view of it here.
+  const pending = new WeakMap<IncomingMessage, RequestInfo>();
+  const sse =
+    options.sseTransport === 'trpc-sse'
+      ? createSSEHandler({
+          router: options.router,
+          createContext: ({ req }) => {
+            const info = pending.get(req);
+            if (!info) throw new Error('a subscription arrived without its request info');
+            pending.delete(req);
+            return options.createContext(info);
+          },
+          serialize: options.serializeSubscriptionData,
+          maxBufferedBytes: options.sseMaxBufferedBytes,
+          onError: ({ error, path }) => {
+            if (error.code === 'INTERNAL_SERVER_ERROR') {
+              app.log.error({ err: error.cause ?? error, path }, 'tRPC subscription failed');
+            }
+          },
+        })
+      : null;
+  // Before Fastify drops the sockets: end every stream cleanly so clients reconnect.
+  if (sse) app.addHook('preClose', () => sse.close());
+
   await app.register(async (scope) => {
     // tRPC reads every body itself, so Fastify must leave the stream untouched.
     scope.removeAllContentTypeParsers();
@@ -38,6 +93,12 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
         if (value !== undefined) reply.raw.setHeader(name, value);
       }
       reply.hijack();
+      if (sse && request.method === 'GET') {
+        pending.set(request.raw, requestInfo(request, reply));
+        const served = await sse.handle(request.raw, reply.raw, request.params.path);
+        pending.delete(request.raw);
+        if (served) return;
+      }
       const multipart = request.headers['content-type']?.startsWith('multipart/form-data') ?? false;
       await nodeHTTPRequestHandler({
         router: options.router,
@@ -45,18 +106,7 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
         res: reply.raw,
         path: request.params.path,
         maxBodySize: multipart ? options.maxMultipartBytes : options.maxJsonBytes,
-        createContext: () =>
-          options.createContext({
-            headers: toHeaders(request),
-            ip: request.ip,
-            allowedOrigins: [`${request.protocol}://${request.host}`],
-            setCookie: (cookie) => {
-              reply.raw.appendHeader('set-cookie', cookie);
-            },
-            disconnect: () => {
-              request.raw.socket.destroy();
-            },
-          }),
+        createContext: () => options.createContext(requestInfo(request, reply)),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {
             request.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');

@@ -7,6 +7,7 @@ import {
   type SubscribeOptions,
   type UploadEvent,
 } from './bus';
+import { notificationFor } from './payloads';
 
 /** A subscriber's bounded queue and the one reader waiting on it. */
 class Subscriber implements BusSubscription {
@@ -85,7 +86,8 @@ export class MemoryBus implements NotificationBus {
     for (const recipient of event.recipients) {
       const channel = this.#channels.get(recipient.userId);
       if (!channel) continue;
-      const notification = { ...event.notification, id: recipient.notificationId };
+      // One object per recipient, shared by that person's tabs.
+      const notification = notificationFor(event, recipient.notificationId);
       for (const subscriber of channel) subscriber.push(notification);
     }
   }

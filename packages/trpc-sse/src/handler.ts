@@ -1,0 +1,414 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type AnyTRPCRouter,
+  getTRPCErrorFromUnknown,
+  type inferRouterContext,
+  isTrackedEnvelope,
+  TRPCError,
+} from '@trpc/server';
+import { parseConnectionParamsFromString, type TRPCRequestInfo } from '@trpc/server/http';
+import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
+import {
+  createCallerFactory,
+  getErrorShape,
+  getProcedureAtPath,
+  isAbortError,
+  isAsyncIterable,
+  isObject,
+  sseHeaders,
+  urlPathToProcedurePath,
+} from '@trpc/server/unstable-core-do-not-import';
+import {
+  connectedFrame,
+  dataFrame,
+  errorFrame,
+  isSendableId,
+  PING_FRAME,
+  RETURN_FRAME,
+  restoreIdFrame,
+} from './frames';
+
+export interface CreateSSEContextOptions {
+  req: IncomingMessage;
+  res: ServerResponse;
+  info: TRPCRequestInfo;
+}
+
+export interface SSEErrorOptions<TContext> {
+  error: TRPCError;
+  path: string | undefined;
+  input: unknown;
+  ctx: TContext | undefined;
+  type: 'subscription' | 'unknown';
+  req: IncomingMessage;
+}
+
+export interface SSEHandlerOptions<TRouter extends AnyTRPCRouter> {
+  router: TRouter;
+  /** Builds the context as the stock adapter's `createContext` would, from the same request. */
+  createContext?: (
+    opts: CreateSSEContextOptions,
+  ) => inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
+  /**
+   * Bytes that may wait in one socket's write buffer. The generator is not asked for more
+   * while the socket is above its high-water mark, so this is only reached by frames
+   * written regardless (a very large value, pings to a stalled reader). A reader this far
+   * behind is disconnected; its EventSource reconnects and resumes from its last event id.
+   * Default 256 KiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * The JSON text of a value's `data:` line. Default: the router's transformer, then
+   * `JSON.stringify`. A server that sends one payload to many streams can serialize it
+   * once here.
+   */
+  serialize?: (value: unknown) => string;
+  /** Called once for every error a stream reports, as tRPC's `onError`. */
+  onError?: (opts: SSEErrorOptions<inferRouterContext<TRouter>>) => void;
+}
+
+export interface SSEHandler {
+  /**
+   * Serves `req` when it is a GET for a subscription procedure at `path` and resolves
+   * true once the stream has started; resolves false, leaving `res` untouched, for
+   * anything else (the stock handler answers those, errors included).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  /** Streams open right now. */
+  readonly openStreams: number;
+  /**
+   * Ends every open stream and refuses new ones: generators are aborted (their `finally`
+   * blocks run) and responses end cleanly, without `return`, so clients reconnect to
+   * whichever server answers next. Resolves when the generators have finished, or
+   * after `graceMs` for those that ignore their abort signal.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
+}
+
+const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
+
+/** One open response and the generator feeding it. */
+interface Stream {
+  res: ServerResponse;
+  abort: AbortController;
+  /** When the last frame was written (ms, `performance.now()`), for pings. */
+  lastWriteAt: number;
+  ended: boolean;
+  /** Resolves when the generator has finished. */
+  done: Promise<void>;
+}
+
+/**
+ * Serves the subscription procedures of a tRPC router over Server-Sent Events, straight
+ * onto Node's `ServerResponse`: the procedure is reached through `createCaller` (its
+ * middlewares, input parser and context as in any call) and every frame is one string
+ * written to the socket. tRPC's stock path builds a web `ReadableStream` pipeline, abort
+ * controllers and timers per subscriber; this keeps one small record per stream and one
+ * ping timer for all of them, which is what lets a server hold tens of thousands.
+ */
+export function createSSEHandler<TRouter extends AnyTRPCRouter>(
+  options: SSEHandlerOptions<TRouter>,
+): SSEHandler {
+  type Context = inferRouterContext<TRouter>;
+  const { router } = options;
+  const config = router._def._config;
+  const createCaller = createCallerFactory()(router);
+  const maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+  const serialize =
+    options.serialize ??
+    ((value: unknown) => JSON.stringify(config.transformer.output.serialize(value)));
+  const clientOptions = connectedFrame(config.sse?.client ?? {});
+  const ping = {
+    enabled: config.sse?.ping?.enabled ?? false,
+    intervalMs: config.sse?.ping?.intervalMs ?? 1000,
+  };
+  const streams = new Set<Stream>();
+  let pingTimer: NodeJS.Timeout | null = null;
+  let closing = false;
+
+  function startPings() {
+    if (pingTimer || !ping.enabled || !(ping.intervalMs > 0 && ping.intervalMs < Infinity)) return;
+    // One timer for every stream: a stream idle for the interval gets a ping on the next
+    // tick, so the longest silence is the interval plus one tick (a tenth of it).
+    const tickMs = Math.max(Math.floor(ping.intervalMs / 10), 10);
+    pingTimer = setInterval(() => {
+      const now = performance.now();
+      for (const stream of streams) {
+        if (now - stream.lastWriteAt >= ping.intervalMs) write(stream, PING_FRAME);
+      }
+    }, tickMs);
+    pingTimer.unref();
+  }
+
+  function stopPingsIfIdle() {
+    if (pingTimer && streams.size === 0) {
+      clearInterval(pingTimer);
+      pingTimer = null;
+    }
+  }
+
+  /** Writes a frame; a socket that has stopped draining is dropped rather than buffered. */
+  function write(stream: Stream, frame: string) {
+    if (stream.ended) return;
+    stream.res.write(frame);
+    stream.lastWriteAt = performance.now();
+    if (stream.res.writableLength > maxBufferedBytes) drop(stream);
+  }
+
+  /** Ends the connection without a goodbye: the EventSource reconnects and resumes. */
+  function drop(stream: Stream) {
+    if (stream.ended) return;
+    stream.ended = true;
+    streams.delete(stream);
+    stopPingsIfIdle();
+    stream.abort.abort();
+    stream.res.destroy();
+  }
+
+  /** Ends the response cleanly (the terminating chunk is sent). */
+  function end(stream: Stream, lastFrame?: string) {
+    if (stream.ended) return;
+    if (lastFrame) stream.res.write(lastFrame);
+    stream.ended = true;
+    streams.delete(stream);
+    stopPingsIfIdle();
+    stream.res.end();
+  }
+
+  function errorShape(
+    cause: unknown,
+    call: { path: string; input: unknown; ctx: Context | undefined; req: IncomingMessage },
+  ) {
+    const error = getTRPCErrorFromUnknown(cause);
+    options.onError?.({ error, type: 'subscription', ...call });
+    return getErrorShape({ config, error, type: 'subscription', ...call });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse, urlPath: string) {
+    if (req.method !== 'GET') return false;
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.searchParams.get('batch') === '1') return false;
+
+    let path: string;
+    let connectionParams: TRPCRequestInfo['connectionParams'];
+    try {
+      path = urlPathToProcedurePath(decodeURIComponent(urlPath), config.pathSeparator);
+      const params = url.searchParams.get('connectionParams');
+      connectionParams = params === null ? null : parseConnectionParamsFromString(params);
+    } catch {
+      // The stock handler answers malformed requests with its own (non-stream) error.
+      return false;
+    }
+    const procedure = await getProcedureAtPath(router, path);
+    if (procedure?._def.type !== 'subscription') return false;
+
+    const abort = new AbortController();
+    const lastEventId = readLastEventId(req, url);
+    const stream: Stream = {
+      res,
+      abort,
+      lastWriteAt: performance.now(),
+      ended: false,
+      done: Promise.resolve(),
+    };
+    // A client that leaves aborts its generator; a response that ends normally also
+    // closes, by which time the stream is already marked ended.
+    res.once('close', () => {
+      if (!stream.ended) drop(stream);
+    });
+
+    let ctx: Context | undefined;
+    let input: unknown;
+    let iterable: AsyncIterable<unknown> | null = null;
+    let failure: unknown = null;
+    try {
+      if (closing) {
+        throw new TRPCError({
+          code: 'SERVICE_UNAVAILABLE',
+          message: 'The server is shutting down.',
+        });
+      }
+      const info: TRPCRequestInfo = {
+        accept: null,
+        type: 'subscription',
+        isBatchCall: false,
+        calls: [
+          {
+            path,
+            batchIndex: 0,
+            procedure,
+            getRawInput: async () => withLastEventId(readInput(), lastEventId),
+            result: () => input,
+          },
+        ],
+        connectionParams,
+        signal: abort.signal,
+        url,
+      };
+      ctx = await options.createContext?.({ req, res, info });
+      input = readInput();
+      const caller = createCaller(ctx ?? ({} as Context), { signal: abort.signal });
+      const result: unknown = await procedureAt(caller, path)(withLastEventId(input, lastEventId));
+      if (isObservable(result)) iterable = observableToAsyncIterable(result, abort.signal);
+      else if (isAsyncIterable(result)) iterable = result;
+      else {
+        throw new TRPCError({
+          code: 'INTERNAL_SERVER_ERROR',
+          message: `Subscription ${path} did not return an observable or a AsyncGenerator`,
+        });
+      }
+    } catch (cause: unknown) {
+      failure = cause;
+    }
+
+    function readInput() {
+      const text = url.searchParams.get('input');
+      if (!text) return undefined;
+      try {
+        return config.transformer.input.deserialize(JSON.parse(text));
+      } catch (cause: unknown) {
+        if (cause instanceof TRPCError) throw cause;
+        throw new TRPCError({
+          code: 'BAD_REQUEST',
+          message: cause instanceof Error ? cause.message : 'Invalid input',
+          cause,
+        });
+      }
+    }
+
+    if (stream.ended || res.destroyed) {
+      // The client left while the context or the procedure was being set up.
+      abort.abort();
+      return true;
+    }
+
+    res.statusCode = 200;
+    res.setHeader('vary', 'trpc-accept, accept');
+    for (const [name, value] of Object.entries(sseHeaders)) res.setHeader(name, value);
+    streams.add(stream);
+    startPings();
+    write(stream, clientOptions);
+
+    if (failure !== null || iterable === null) {
+      end(stream, errorFrame(serializeError(failure, ctx, input)));
+      return true;
+    }
+    stream.done = pump(stream, iterable, lastEventId, (cause) => serializeError(cause, ctx, input));
+    return true;
+
+    function serializeError(cause: unknown, context: Context | undefined, rawInput: unknown) {
+      const shape = errorShape(cause, { path, input: rawInput, ctx: context, req });
+      return JSON.stringify(config.transformer.output.serialize(shape));
+    }
+  }
+
+  /** Copies the generator's values to the response until either side ends. */
+  async function pump(
+    stream: Stream,
+    iterable: AsyncIterable<unknown>,
+    initialLastEventId: string | null,
+    serializeError: (cause: unknown) => string,
+  ) {
+    const iterator = iterable[Symbol.asyncIterator]();
+    const stop = () => {
+      // A generator waiting at `yield` ends now; one waiting elsewhere sees the signal.
+      void iterator.return?.().catch(() => {});
+    };
+    stream.abort.signal.addEventListener('abort', stop, { once: true });
+    // The id the client's EventSource holds and will send back when it reconnects.
+    let lastEventId = isSendableId(initialLastEventId) ? initialLastEventId : null;
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (stream.ended) return;
+        if (next.done) {
+          end(stream, RETURN_FRAME);
+          return;
+        }
+        const value = next.value;
+        if (isTrackedEnvelope(value)) {
+          lastEventId = value[0];
+          write(stream, dataFrame(serialize(value[1]), value[0]));
+        } else if (lastEventId === null) {
+          write(stream, dataFrame(serialize(value)));
+        } else {
+          // An event without an id inherits the last one in EventSource: clear it for this
+          // event, then restore it so a reconnect still resumes from the last tracked id.
+          write(stream, dataFrame(serialize(value), '') + restoreIdFrame(lastEventId));
+        }
+        // Backpressure: a reader that is behind stops the generator here, so what waits for
+        // it stays upstream (the bus's bounded queue) instead of piling up in this buffer.
+        if (stream.res.writableNeedDrain) await drained(stream.res);
+      }
+    } catch (cause: unknown) {
+      if (stream.ended || isAbortError(cause)) return;
+      end(stream, errorFrame(serializeError(cause)));
+    } finally {
+      stream.abort.signal.removeEventListener('abort', stop);
+      if (!stream.ended) end(stream);
+    }
+  }
+
+  return {
+    handle,
+    get openStreams() {
+      return streams.size;
+    },
+    async close({ graceMs = 5000 } = {}) {
+      closing = true;
+      const open = [...streams];
+      for (const stream of open) {
+        end(stream);
+        stream.abort.abort();
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(open.map((stream) => stream.done)),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, graceMs);
+          timer.unref();
+        }),
+      ]);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Resolves when the response has room again, or has closed. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** `Last-Event-ID` as EventSource sends it on reconnect, or the query fallbacks tRPC reads. */
+function readLastEventId(req: IncomingMessage, url: URL): string | null {
+  const header = req.headers['last-event-id'];
+  return (
+    (typeof header === 'string' ? header : null) ??
+    url.searchParams.get('lastEventId') ??
+    url.searchParams.get('Last-Event-Id')
+  );
+}
+
+/** tRPC merges the reconnect id into an object input (or makes one) for subscriptions. */
+function withLastEventId(input: unknown, lastEventId: string | null): unknown {
+  if (!lastEventId) return input;
+  if (isObject(input)) return { ...input, lastEventId };
+  return input ?? { lastEventId };
+}
+
+type ProcedureCall = (input: unknown) => Promise<unknown>;
+
+/** `caller.a.b` for the path `a.b`: the caller is a proxy, so any path can be walked. */
+function procedureAt(caller: unknown, path: string): ProcedureCall {
+  let node = caller as Record<string, unknown>;
+  for (const key of path.split('.')) node = node[key] as Record<string, unknown>;
+  return node as unknown as ProcedureCall;
+}

@@ -1,0 +1,7 @@
+export {
+  type CreateSSEContextOptions,
+  createSSEHandler,
+  type SSEErrorOptions,
+  type SSEHandler,
+  type SSEHandlerOptions,
+} from './handler';
