@@ -1,4 +1,5 @@
 import type { AppRouter } from '@photogram/api';
+import { MemoryBus } from '@photogram/api';
 import { notifications } from '@photogram/db';
 import { TRPCClientError } from '@trpc/client';
 import { eq } from 'drizzle-orm';
@@ -250,5 +251,74 @@ test('after a server restart the subscription resumes by itself and loses nothin
   } finally {
     watch.stop();
     await second.close();
+  }
+});
+
+/** A raw SSE response, read event by event (events end with a blank line; pings left out). */
+async function openEvents(url: string, cookie: string) {
+  const input = encodeURIComponent(JSON.stringify({ json: { lastEventId: '0' } }));
+  const response = await fetch(`${url}/trpc/notifications.onUpload?input=${input}`, {
+    headers: { cookie, accept: 'text/event-stream' },
+  });
+  const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+  if (!reader) throw new Error('no body');
+  let text = '';
+  const events = () => text.split(/\n\n+/).filter((event) => event && !event.includes('ping'));
+  return {
+    response,
+    /** Resolves with the first `count` events once they have arrived. */
+    async take(count: number) {
+      while (events().length < count) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += value;
+      }
+      return events().slice(0, count);
+    },
+    close: () => reader.cancel(),
+  };
+}
+
+test('the fast and the stock transport send the same bytes for the same notifications', async () => {
+  const bus = new MemoryBus();
+  const servers = await Promise.all(
+    (['trpc-sse', 'stock'] as const).map((sseTransport) =>
+      startTestServer({ database: server.database, bus, sseTransport }),
+    ),
+  );
+  try {
+    const [fast = '', stock = ''] = servers.map((each) => each.url);
+    const author = await signUp('wireauthor', fast);
+    const fan = await signUp('wirefan', fast);
+    await fan.client.follows.follow.mutate({ userId: author.user.id });
+    // One notification replayed on connect, then a live one that both servers' bus delivers.
+    await upload(author, 'replayed "quoted"\nline');
+    const streams = await Promise.all(
+      [fast, stock].map((url) => openEvents(url, fan.cookieHeader())),
+    );
+    for (const stream of streams) await stream.take(2);
+    await bus.publish({
+      postId: '1',
+      notification: {
+        type: 'upload',
+        createdAt: new Date('2026-11-25T12:00:00.000Z'),
+        read: false,
+        actor: { id: author.user.id, username: 'wire', displayName: 'Wire ✓', avatarUrl: null },
+        post: { id: '1', caption: 'live', thumbUrl: '/media/ab/cd.webp' },
+      },
+      recipients: [{ userId: fan.user.id, notificationId: '999999' }],
+    });
+    const [fastEvents, stockEvents] = await Promise.all(streams.map((stream) => stream.take(3)));
+    expect(fastEvents).toHaveLength(3);
+    expect(fastEvents).toEqual(stockEvents);
+    expect(fastEvents?.[0]).toMatch(/^event: connected\ndata: \{"reconnectAfterInactivityMs/);
+    expect(fastEvents?.[2]).toMatch(/^data: \{"json":\{"id":"999999",.*\nid: 999999$/s);
+    for (const stream of streams) {
+      expect(stream.response.headers.get('content-type')).toBe('text/event-stream');
+      await stream.close();
+    }
+  } finally {
+    await Promise.all(servers.map((each) => each.close()));
+    await bus.close();
   }
 });
