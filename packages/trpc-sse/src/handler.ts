@@ -50,11 +50,9 @@ export interface SSEHandlerOptions<TRouter extends AnyTRPCRouter> {
     opts: CreateSSEContextOptions,
   ) => inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
   /**
-   * Bytes that may wait in one socket's write buffer. The generator is not asked for more
-   * while the socket is above its high-water mark, so this is only reached by frames
-   * written regardless (a very large value, pings to a stalled reader). A reader this far
-   * behind is disconnected; its EventSource reconnects and resumes from its last event id.
-   * Default 256 KiB.
+   * Bytes that may wait in one socket's write buffer. A reader this far behind is
+   * disconnected rather than allowed to grow server memory; its EventSource reconnects
+   * and resumes from its last event id. Default 256 KiB.
    */
   maxBufferedBytes?: number;
   /**
@@ -117,12 +115,24 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
   const serialize =
     options.serialize ??
     ((value: unknown) => JSON.stringify(config.transformer.output.serialize(value)));
-  const clientOptions = connectedFrame(config.sse?.client ?? {});
   const ping = {
     enabled: config.sse?.ping?.enabled ?? false,
     intervalMs: config.sse?.ping?.intervalMs ?? 1000,
   };
+  const client = config.sse?.client ?? {};
+  if (
+    ping.enabled &&
+    client.reconnectAfterInactivityMs &&
+    ping.intervalMs > client.reconnectAfterInactivityMs
+  ) {
+    // The stock path finds this on every request; a misconfigured server should not start.
+    throw new Error(
+      `The ping interval (${ping.intervalMs} ms) must be shorter than the client's reconnectAfterInactivityMs (${client.reconnectAfterInactivityMs} ms)`,
+    );
+  }
+  const maxDurationMs = config.sse?.maxDurationMs;
   const streams = new Set<Stream>();
+  const clientOptions = connectedFrame(client);
   let pingTimer: NodeJS.Timeout | null = null;
   let closing = false;
 
@@ -249,6 +259,12 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
       input = readInput();
       const caller = createCaller(ctx ?? ({} as Context), { signal: abort.signal });
       const result: unknown = await procedureAt(caller, path)(withLastEventId(input, lastEventId));
+      if (config.sse?.enabled === false) {
+        throw new TRPCError({
+          code: 'METHOD_NOT_SUPPORTED',
+          message: 'Missing experimental flag "sseSubscriptions"',
+        });
+      }
       if (isObservable(result)) iterable = observableToAsyncIterable(result, abort.signal);
       else if (isAsyncIterable(result)) iterable = result;
       else {
@@ -293,6 +309,14 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
       end(stream, errorFrame(serializeError(failure, ctx, input)));
       return true;
     }
+    if (maxDurationMs) {
+      // Like the stock path: the stream ends (without `return`) and the client reconnects.
+      const timer = setTimeout(() => {
+        end(stream);
+        abort.abort();
+      }, maxDurationMs);
+      res.once('close', () => clearTimeout(timer));
+    }
     stream.done = pump(stream, iterable, lastEventId, (cause) => serializeError(cause, ctx, input));
     return true;
 
@@ -336,9 +360,10 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
           // event, then restore it so a reconnect still resumes from the last tracked id.
           write(stream, dataFrame(serialize(value), '') + restoreIdFrame(lastEventId));
         }
-        // Backpressure: a reader that is behind stops the generator here, so what waits for
-        // it stays upstream (the bus's bounded queue) instead of piling up in this buffer.
-        if (stream.res.writableNeedDrain) await drained(stream.res);
+        // Past the high-water mark, let the event loop run once: the corked frames go out
+        // and the socket can drain before the generator is asked for more. A reader that
+        // keeps falling behind reaches `maxBufferedBytes` and is dropped by `write`.
+        if (stream.res.writableNeedDrain) await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (cause: unknown) {
       if (stream.ended || isAbortError(cause)) return;
@@ -372,19 +397,6 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
       clearTimeout(timer);
     },
   };
-}
-
-/** Resolves when the response has room again, or has closed. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 /** `Last-Event-ID` as EventSource sends it on reconnect, or the query fallbacks tRPC reads. */
