@@ -1,0 +1,105 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { isServerMessage, type ServerMessage } from './ipc';
+
+export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const address = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no free port');
+  return address.port;
+}
+
+export interface BenchServer {
+  url: string;
+  /** What the server reported once listening. */
+  ready: Extract<ServerMessage, { type: 'ready' }>;
+  /** The server's memory after `gc()`. */
+  memory(): Promise<NodeJS.MemoryUsage>;
+  /** Forgets fan-out starts reported so far. */
+  clearFanouts(): void;
+  /** The first fan-out start reported since the last `clearFanouts()`. */
+  fanoutStart(timeoutMs?: number): Promise<bigint>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `script` (a file in bench/) in its own Node process, so the server never shares
+ * an event loop with the bench's clients. The child's output goes to our stderr, keeping
+ * stdout for the table; as a pipe it is no TTY, so the server logs plain JSON rather than
+ * starting pino-pretty's worker thread.
+ */
+export async function startServer(
+  script: 'server-process.ts' | 'raw-sse-server.ts',
+  env: Record<string, string | undefined>,
+): Promise<BenchServer> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    },
+  );
+  child.stdout?.pipe(process.stderr);
+  child.stderr?.pipe(process.stderr);
+
+  const fanouts: bigint[] = [];
+  const memoryWaiters: Array<(usage: NodeJS.MemoryUsage) => void> = [];
+  const ready = await new Promise<Extract<ServerMessage, { type: 'ready' }>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code} before listening`));
+    });
+    child.on('message', (message: unknown) => {
+      if (!isServerMessage(message)) return;
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve(message);
+      } else if (message.type === 'fanout') {
+        fanouts.push(BigInt(message.at));
+      } else if (message.type === 'memory') {
+        memoryWaiters.shift()?.(message.usage);
+      }
+    });
+  });
+
+  return {
+    url: `http://127.0.0.1:${ready.port ?? port}`,
+    ready,
+    memory() {
+      return new Promise((resolve, reject) => {
+        memoryWaiters.push(resolve);
+        child.send({ type: 'memory' }, (error) => {
+          if (error) reject(error);
+        });
+      });
+    },
+    clearFanouts() {
+      fanouts.length = 0;
+    },
+    async fanoutStart(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (fanouts.length === 0) {
+        if (Date.now() > deadline) throw new Error('the server reported no fan-out');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      return fanouts[0] ?? 0n;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}

@@ -1,0 +1,249 @@
+/**
+ * `npm run bench`: fan-out, upload and feed measurements against real servers started as
+ * child processes, printed as one table on stdout (progress goes to stderr). Results are
+ * printed, not asserted. Knobs (read here only):
+ *   BENCH_ONLY=fanout,upload,feed     which parts to run (default: all)
+ *   BENCH_SUBSCRIBERS=1000,10000      fan-out sizes
+ *   BENCH_SERVERS=raw,trpc-sse,stock  fan-out servers
+ *   BENCH_UPLOADS=20,40               sequential and 4-parallel upload counts
+ *   BENCH_FEED_POSTS=1000000          posts seeded for the feed (10,000 users, 500 followed)
+ *   BENCH_FEED_CALLS=200              measured feed.list calls
+ *   DATABASE_URL=postgres://…         run on PostgreSQL (a fresh database per server) instead of PGlite
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
+import { type FeedRun, runFeed } from './feed';
+import type { Summary } from './stats';
+import { type Column, formatTable, num } from './table';
+import { runUploads, type UploadRun } from './upload';
+
+const PARTS = ['fanout', 'upload', 'feed'] as const;
+const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
+
+function list(name: string, fallback: string): string[] {
+  const value = process.env[name]?.trim() || fallback;
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function numbers(name: string, fallback: string): number[] {
+  return list(name, fallback).map((item) => {
+    const value = Number(item.replaceAll('_', ''));
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new Error(`${name} must be positive whole numbers separated by commas (got "${item}")`);
+    }
+    return value;
+  });
+}
+
+function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: string): T[] {
+  return list(name, fallback).map((item) => {
+    const found = allowed.find((candidate) => candidate === item);
+    if (!found) throw new Error(`${name} takes ${allowed.join(', ')} (got "${item}")`);
+    return found;
+  });
+}
+
+const parts = oneOf('BENCH_ONLY', PARTS, PARTS.join(','));
+const subscriberCounts = numbers('BENCH_SUBSCRIBERS', '1000,10000');
+const servers = oneOf('BENCH_SERVERS', SERVERS, SERVERS.join(','));
+const [sequentialUploads = 20, parallelUploads = 40] = numbers('BENCH_UPLOADS', '20,40');
+const [feedPosts = 1_000_000] = numbers('BENCH_FEED_POSTS', '1000000');
+const [feedCalls = 200] = numbers('BENCH_FEED_CALLS', '200');
+const databaseUrl = process.env.DATABASE_URL || undefined;
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+const runStarted = performance.now();
+// Other work on the machine skews every row; the footer shows how busy it was.
+const loadAtStart = loadavg()[0] ?? 0;
+
+const fanOuts: FanOutResult[] = [];
+let uploads: UploadRun | null = null;
+let uploadError: string | null = null;
+let feed: FeedRun | null = null;
+let feedError: string | null = null;
+
+if (parts.includes('fanout')) {
+  for (const subscribers of subscriberCounts) {
+    for (const server of servers) {
+      log(`fan-out: ${server}, ${subscribers.toLocaleString('en-US')} subscribers`);
+      fanOuts.push(await runFanOut(server, subscribers, { databaseUrl, log }));
+    }
+  }
+}
+if (parts.includes('upload')) {
+  log('upload');
+  try {
+    uploads = await runUploads({
+      databaseUrl,
+      sequential: sequentialUploads,
+      parallel: parallelUploads,
+      concurrency: 4,
+      log,
+    });
+  } catch (error: unknown) {
+    uploadError = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${uploadError}`);
+  }
+}
+if (parts.includes('feed')) {
+  log('feed');
+  try {
+    feed = await runFeed({
+      databaseUrl,
+      users: 10_000,
+      posts: feedPosts,
+      following: 500,
+      calls: feedCalls,
+      log,
+    });
+  } catch (error: unknown) {
+    feedError = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${feedError}`);
+  }
+}
+
+// ——— the table ———
+
+const columns: Column[] = [
+  { title: 'what' },
+  { title: 'server' },
+  { title: 'n', align: 'right' },
+  { title: 'first/min ms', align: 'right' },
+  { title: 'p50 ms', align: 'right' },
+  { title: 'p99 ms', align: 'right' },
+  { title: 'last/max ms', align: 'right' },
+  { title: 'last ÷ raw', align: 'right' },
+  { title: 'per s', align: 'right' },
+  { title: 'heap+ext KiB/sub', align: 'right' },
+  { title: 'RSS KiB/sub', align: 'right' },
+];
+const rows: string[][] = [];
+const notes: string[] = [];
+const count = (value: number) => value.toLocaleString('en-US');
+
+function latencyCells(latency: Summary | null) {
+  return [latency?.min, latency?.p50, latency?.p99, latency?.max].map((value) => num(value));
+}
+
+const serverNames: Record<FanOutServer, string> = {
+  raw: 'node:http raw SSE',
+  'trpc-sse': 'Photogram trpc-sse',
+  stock: 'Photogram stock adapter',
+};
+
+for (const result of fanOuts) {
+  const raw = fanOuts.find((r) => r.server === 'raw' && r.subscribers === result.subscribers);
+  const connected = result.subscribers - result.connectFailures;
+  const perSubscriber = (pick: (usage: NodeJS.MemoryUsage) => number) =>
+    result.before && result.after && connected > 0
+      ? (pick(result.after) - pick(result.before)) / connected / 1024
+      : null;
+  let server = serverNames[result.server];
+  if (result.server !== 'raw' && result.transport !== result.server) {
+    server += ' *';
+    notes.push(
+      `* ${serverNames[result.server]}, ${count(result.subscribers)}: the server reported SSE_TRANSPORT=${result.transport ?? '(unknown to it)'}, so this row ran on its default path.`,
+    );
+  }
+  const complete = result.received === result.subscribers;
+  const lastVsRaw =
+    raw?.latency && result.latency && raw.received > 0 && result.received > 0
+      ? `${num(result.latency.max / raw.latency.max, 2)}×`
+      : '—';
+  rows.push([
+    'fan-out: 1 upload → N SSE subscribers',
+    server,
+    complete ? count(result.subscribers) : `${count(result.received)}/${count(result.subscribers)}`,
+    ...latencyCells(result.latency),
+    lastVsRaw,
+    '—',
+    num(perSubscriber((usage) => usage.heapUsed + usage.external)),
+    num(perSubscriber((usage) => usage.rss)),
+  ]);
+  const label = `${serverNames[result.server]}, ${count(result.subscribers)} subscribers`;
+  if (result.fanoutHook && result.server !== 'raw' && result.fanoutHook !== 'MemoryBus.deliver') {
+    notes.push(`${label}: timed from ${result.fanoutHook} (MemoryBus has no deliver any more).`);
+  }
+  if (result.error) notes.push(`${label}: failed: ${result.error}`);
+  if (result.connectFailures > 0) {
+    notes.push(`${label}: ${count(result.connectFailures)} streams never connected.`);
+  }
+  if (!complete && !result.error) {
+    notes.push(`${label}: only ${count(result.received)} streams received the event.`);
+  }
+  if (result.wrongPayload > 0) {
+    notes.push(`${label}: ${count(result.wrongPayload)} streams received some other event.`);
+  }
+}
+
+const transportName = (transport: string | null) =>
+  `Photogram ${transport ?? '(default transport)'}`;
+if (uploads) {
+  const megabytes = (uploads.photoBytes / 1024 / 1024).toFixed(1);
+  for (const result of uploads.results) {
+    rows.push([
+      `upload: 12 MP JPEG (${megabytes} MiB), ${result.mode === 'sequential' ? 'one at a time' : `${result.concurrency} in parallel`}`,
+      transportName(uploads.transport),
+      count(result.latency.count),
+      ...latencyCells(result.latency),
+      '—',
+      num(result.perSecond, 2),
+      '—',
+      '—',
+    ]);
+    if (result.failures > 0) {
+      notes.push(`upload, ${result.mode}: ${result.failures} failed, e.g. ${result.firstFailure}`);
+    }
+  }
+  if (uploads.distinctDisplay < uploads.uploads) {
+    notes.push(
+      `upload: only ${uploads.distinctDisplay} of ${uploads.uploads} uploads stored a new display image.`,
+    );
+  }
+} else if (uploadError) {
+  notes.push(`upload: failed: ${uploadError}`);
+}
+
+if (feed) {
+  rows.push([
+    `feed.list (limit 20): follows ${count(feed.following)}, ${count(feed.posts)} posts`,
+    transportName(feed.transport),
+    count(feed.latency.count),
+    ...latencyCells(feed.latency),
+    '—',
+    num(feed.perSecond, 0),
+    '—',
+    '—',
+  ]);
+  if (feed.pageSize !== 20) notes.push(`feed: the first page had ${feed.pageSize} items, not 20.`);
+} else if (feedError) {
+  notes.push(`feed: failed: ${feedError}`);
+}
+
+const seconds = Math.round((performance.now() - runStarted) / 1000);
+/** The commit measured, and whether the working tree differed from it. */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+    return `commit ${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain') ? ' + local changes' : ''}`;
+  } catch {
+    return 'not a git checkout';
+  }
+}
+const cpu = cpus();
+const engine = databaseUrl
+  ? 'PostgreSQL (DATABASE_URL; a fresh database per server)'
+  : 'embedded PGlite (a fresh one per server)';
+const footer = [
+  `Node ${process.version} on ${process.platform} ${process.arch}, ${revision()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GiB · ${engine} · bus: memory · ${new Date().toISOString()} · took ${Math.floor(seconds / 60)} min ${seconds % 60} s · load average (1 min) ${num(loadAtStart, 2)} at start, ${num(loadavg()[0], 2)} at end`,
+  'fan-out: ms from the moment the server starts fanning out (MemoryBus.deliver; for raw, its write loop) until each subscriber has the data frame (process.hrtime.bigint(), one monotonic clock for all processes). Subscribers are bare node:http GETs with a session cookie, all in the bench process; each server is its own child process. One upload by the followed author through posts.upload, after a warm-up (200 streams, 3 events).',
+  'memory: the server process after gc(), all N streams connected minus before any, per stream: heapUsed+external, and RSS. last ÷ raw: last against raw SSE at the same N.',
+  'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
+  `rerun: npm run bench · one part: BENCH_ONLY=fanout|upload|feed npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
+];
+
+process.stdout.write(`${formatTable(columns, rows)}\n\n${[...notes, ...footer].join('\n')}\n`);
