@@ -51,6 +51,11 @@ export async function buildServer(deps: ServerDeps) {
     logger: deps.logger ?? false,
     // Open SSE streams would otherwise keep `close()` waiting forever.
     forceCloseConnections: true,
+    // No route reads `request.query` (tRPC parses its own URL), but Fastify parses it for
+    // every request and keeps it as long as the response is open: a subscription's
+    // `?input=` would stay in memory as a string built character by character.
+    // URLSearchParams decodes natively into flat strings.
+    routerOptions: { querystringParser: (query) => Object.fromEntries(new URLSearchParams(query)) },
   });
 
   const media = typeof deps.media === 'string' ? createLocalMediaStorage(deps.media) : deps.media;

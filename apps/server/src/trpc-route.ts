@@ -31,6 +31,9 @@ function toHeaders(request: FastifyRequest): Headers {
   return headers;
 }
 
+/** Security headers an event stream keeps: no sniffing, no embedding by other sites. */
+const STREAM_HEADERS = new Set(['x-content-type-options', 'cross-origin-resource-policy']);
+
 /**
  * The request as the API sees it. Only the raw request and response are captured: a
  * subscription keeps its context for hours, and Fastify's wrappers need not live as long.
@@ -88,16 +91,25 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 
     scope.all<{ Params: { path: string } }>('/trpc/:path', async (request, reply) => {
-      // Headers set by hooks (helmet) live on the reply; carry them to the raw response.
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value);
-      }
       reply.hijack();
       if (sse && request.method === 'GET') {
+        // An event stream is no document: most of helmet's headers mean nothing to it, and
+        // a response keeps its header block in memory for as long as it is open.
+        const documentHeaders = reply.raw.getHeaders();
+        for (const name of Object.keys(documentHeaders)) {
+          if (!STREAM_HEADERS.has(name)) reply.raw.removeHeader(name);
+        }
         pending.set(request.raw, requestInfo(request, reply));
         const served = await sse.handle(request.raw, reply.raw, request.params.path);
         pending.delete(request.raw);
         if (served) return;
+        for (const [name, value] of Object.entries(documentHeaders)) {
+          if (value !== undefined) reply.raw.setHeader(name, value);
+        }
+      }
+      // Headers set by hooks (helmet) live on the reply; carry them to the raw response.
+      for (const [name, value] of Object.entries(reply.getHeaders())) {
+        if (value !== undefined) reply.raw.setHeader(name, value);
       }
       const multipart = request.headers['content-type']?.startsWith('multipart/form-data') ?? false;
       await nodeHTTPRequestHandler({

@@ -85,6 +85,15 @@ export interface SSEHandler {
 
 const DEFAULT_MAX_BUFFERED_BYTES = 256 * 1024;
 
+/** What an error of a stream is reported with. */
+interface Call<TContext> {
+  path: string;
+  /** The input as the client sent it (before `lastEventId` is merged in). */
+  input: unknown;
+  ctx: TContext | undefined;
+  req: IncomingMessage;
+}
+
 /** One open response and the generator feeding it. */
 interface Stream {
   res: ServerResponse;
@@ -185,10 +194,7 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     stream.res.end();
   }
 
-  function errorShape(
-    cause: unknown,
-    call: { path: string; input: unknown; ctx: Context | undefined; req: IncomingMessage },
-  ) {
+  function errorShape(cause: unknown, call: Call<Context>) {
     const error = getTRPCErrorFromUnknown(cause);
     options.onError?.({ error, type: 'subscription', ...call });
     return getErrorShape({ config, error, type: 'subscription', ...call });
@@ -212,23 +218,20 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     const procedure = await getProcedureAtPath(router, path);
     if (procedure?._def.type !== 'subscription') return false;
 
-    const abort = new AbortController();
     const lastEventId = readLastEventId(req, url);
+    const inputText = url.searchParams.get('input');
+    // Kept for the stream's whole life (errors are reported with it), so kept small:
+    // nothing in this function creates a closure, which would keep all of it alive.
+    const call: Call<Context> = { path, input: undefined, ctx: undefined, req };
     const stream: Stream = {
       res,
-      abort,
+      abort: new AbortController(),
       lastWriteAt: performance.now(),
       ended: false,
       done: Promise.resolve(),
     };
-    // A client that leaves aborts its generator; a response that ends normally also
-    // closes, by which time the stream is already marked ended.
-    res.once('close', () => {
-      if (!stream.ended) drop(stream);
-    });
+    dropWhenClosed(stream);
 
-    let ctx: Context | undefined;
-    let input: unknown;
     let iterable: AsyncIterable<unknown> | null = null;
     let failure: unknown = null;
     try {
@@ -238,34 +241,29 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
           message: 'The server is shutting down.',
         });
       }
-      const info: TRPCRequestInfo = {
-        accept: null,
-        type: 'subscription',
-        isBatchCall: false,
-        calls: [
-          {
-            path,
-            batchIndex: 0,
-            procedure,
-            getRawInput: async () => withLastEventId(readInput(), lastEventId),
-            result: () => input,
-          },
-        ],
+      const info = requestInfo(
+        call,
+        procedure,
+        inputText,
+        lastEventId,
         connectionParams,
-        signal: abort.signal,
         url,
-      };
-      ctx = await options.createContext?.({ req, res, info });
-      input = readInput();
-      const caller = createCaller(ctx ?? ({} as Context), { signal: abort.signal });
-      const result: unknown = await procedureAt(caller, path)(withLastEventId(input, lastEventId));
+        stream,
+      );
+      call.ctx = await options.createContext?.({ req, res, info });
+      call.input = readInput(inputText);
+      const caller = createCaller(call.ctx ?? ({} as Context), { signal: stream.abort.signal });
+      const result: unknown = await procedureAt(
+        caller,
+        path,
+      )(withLastEventId(call.input, lastEventId));
       if (config.sse?.enabled === false) {
         throw new TRPCError({
           code: 'METHOD_NOT_SUPPORTED',
           message: 'Missing experimental flag "sseSubscriptions"',
         });
       }
-      if (isObservable(result)) iterable = observableToAsyncIterable(result, abort.signal);
+      if (isObservable(result)) iterable = observableToAsyncIterable(result, stream.abort.signal);
       else if (isAsyncIterable(result)) iterable = result;
       else {
         throw new TRPCError({
@@ -277,24 +275,9 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
       failure = cause;
     }
 
-    function readInput() {
-      const text = url.searchParams.get('input');
-      if (!text) return undefined;
-      try {
-        return config.transformer.input.deserialize(JSON.parse(text));
-      } catch (cause: unknown) {
-        if (cause instanceof TRPCError) throw cause;
-        throw new TRPCError({
-          code: 'BAD_REQUEST',
-          message: cause instanceof Error ? cause.message : 'Invalid input',
-          cause,
-        });
-      }
-    }
-
     if (stream.ended || res.destroyed) {
       // The client left while the context or the procedure was being set up.
-      abort.abort();
+      stream.abort.abort();
       return true;
     }
 
@@ -306,24 +289,77 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     write(stream, clientOptions);
 
     if (failure !== null || iterable === null) {
-      end(stream, errorFrame(serializeError(failure, ctx, input)));
+      end(stream, errorFrame(serializeError(failure, call)));
       return true;
     }
-    if (maxDurationMs) {
-      // Like the stock path: the stream ends (without `return`) and the client reconnects.
-      const timer = setTimeout(() => {
-        end(stream);
-        abort.abort();
-      }, maxDurationMs);
-      res.once('close', () => clearTimeout(timer));
-    }
-    stream.done = pump(stream, iterable, lastEventId, (cause) => serializeError(cause, ctx, input));
+    if (maxDurationMs) endAfter(stream, maxDurationMs);
+    stream.done = pump(stream, iterable, lastEventId, call);
     return true;
+  }
 
-    function serializeError(cause: unknown, context: Context | undefined, rawInput: unknown) {
-      const shape = errorShape(cause, { path, input: rawInput, ctx: context, req });
-      return JSON.stringify(config.transformer.output.serialize(shape));
+  /** tRPC's `info` for `createContext`, as the stock adapter builds it. */
+  function requestInfo(
+    call: Call<Context>,
+    procedure: TRPCRequestInfo['calls'][number]['procedure'],
+    inputText: string | null,
+    lastEventId: string | null,
+    connectionParams: TRPCRequestInfo['connectionParams'],
+    url: URL,
+    stream: Stream,
+  ): TRPCRequestInfo {
+    return {
+      accept: null,
+      type: 'subscription',
+      isBatchCall: false,
+      calls: [
+        {
+          path: call.path,
+          batchIndex: 0,
+          procedure,
+          getRawInput: async () => withLastEventId(readInput(inputText), lastEventId),
+          result: () => call.input,
+        },
+      ],
+      connectionParams,
+      signal: stream.abort.signal,
+      url,
+    };
+  }
+
+  /** The request's `?input=`, through the transformer; bad JSON is the client's fault. */
+  function readInput(text: string | null): unknown {
+    if (!text) return undefined;
+    try {
+      return config.transformer.input.deserialize(JSON.parse(text));
+    } catch (cause: unknown) {
+      if (cause instanceof TRPCError) throw cause;
+      throw new TRPCError({
+        code: 'BAD_REQUEST',
+        message: cause instanceof Error ? cause.message : 'Invalid input',
+        cause,
+      });
     }
+  }
+
+  function serializeError(cause: unknown, call: Call<Context>): string {
+    const shape = errorShape(cause, call);
+    return JSON.stringify(config.transformer.output.serialize(shape));
+  }
+
+  /** A client that leaves aborts its generator (a stream that ended is already marked). */
+  function dropWhenClosed(stream: Stream) {
+    stream.res.once('close', () => {
+      if (!stream.ended) drop(stream);
+    });
+  }
+
+  /** Like the stock path's `maxDurationMs`: the stream ends, without `return`, and the client reconnects. */
+  function endAfter(stream: Stream, ms: number) {
+    const timer = setTimeout(() => {
+      end(stream);
+      stream.abort.abort();
+    }, ms);
+    stream.res.once('close', () => clearTimeout(timer));
   }
 
   /** Copies the generator's values to the response until either side ends. */
@@ -331,7 +367,7 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     stream: Stream,
     iterable: AsyncIterable<unknown>,
     initialLastEventId: string | null,
-    serializeError: (cause: unknown) => string,
+    call: Call<Context>,
   ) {
     const iterator = iterable[Symbol.asyncIterator]();
     const stop = () => {
@@ -367,7 +403,7 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
       }
     } catch (cause: unknown) {
       if (stream.ended || isAbortError(cause)) return;
-      end(stream, errorFrame(serializeError(cause)));
+      end(stream, errorFrame(serializeError(cause, call)));
     } finally {
       stream.abort.signal.removeEventListener('abort', stop);
       if (!stream.ended) end(stream);

@@ -9,11 +9,21 @@ import {
 } from './bus';
 import { notificationFor } from './payloads';
 
-/** A subscriber's bounded queue and the one reader waiting on it. */
-class Subscriber implements BusSubscription {
+/** The one `next()` waiting for a notification. */
+interface Reader {
+  resolve(result: IteratorResult<UploadNotification>): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A subscriber's bounded queue and the one reader waiting on it. It is its own async
+ * iterator, written out rather than as an async generator: on a fan-out to thousands of
+ * subscribers, a generator's extra promise hops and its frame per subscriber add up.
+ */
+class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
   #queue: UploadNotification[] = [];
   #head = 0;
-  #wake: (() => void) | null = null;
+  #reader: Reader | null = null;
   #closed = false;
   #failure: Error | null = null;
 
@@ -25,6 +35,13 @@ class Subscriber implements BusSubscription {
 
   push(notification: UploadNotification) {
     if (this.#closed) return;
+    const reader = this.#reader;
+    if (reader) {
+      // Someone is waiting: hand it over without queueing.
+      this.#reader = null;
+      reader.resolve({ value: notification, done: false });
+      return;
+    }
     if (this.#queue.length - this.#head >= this.maxQueue) {
       // A reader this far behind is not reading: drop it; it replays what it missed on reconnect.
       this.close();
@@ -32,7 +49,6 @@ class Subscriber implements BusSubscription {
       return;
     }
     this.#queue.push(notification);
-    this.#wake?.();
   }
 
   /** Ends the subscription with an error its reader will see. */
@@ -48,27 +64,42 @@ class Subscriber implements BusSubscription {
     this.#queue = [];
     this.#head = 0;
     this.onClose(this);
-    this.#wake?.();
+    const reader = this.#reader;
+    this.#reader = null;
+    if (reader) this.#settle(reader);
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<UploadNotification> {
-    while (!this.#closed) {
-      const next = this.#queue[this.#head];
-      if (next !== undefined) {
-        this.#head += 1;
-        if (this.#head === this.#queue.length) {
-          this.#queue = [];
-          this.#head = 0;
-        }
-        yield next;
-        continue;
+  next(): Promise<IteratorResult<UploadNotification>> {
+    const queued = this.#queue[this.#head];
+    if (queued !== undefined) {
+      this.#head += 1;
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
       }
-      await new Promise<void>((resolve) => {
-        this.#wake = resolve;
-      });
-      this.#wake = null;
+      return Promise.resolve({ value: queued, done: false });
     }
-    if (this.#failure) throw this.#failure;
+    return new Promise((resolve, reject) => {
+      const reader = { resolve, reject };
+      if (this.#closed) this.#settle(reader);
+      else this.#reader = reader;
+    });
+  }
+
+  /** A reader that leaves early (`break` in `for await`) closes the subscription. */
+  return(): Promise<IteratorResult<UploadNotification>> {
+    this.close();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  /** What a reader gets once the subscription is closed: the end, or the failure. */
+  #settle(reader: Reader) {
+    if (this.#failure) reader.reject(this.#failure);
+    else reader.resolve({ value: undefined, done: true });
   }
 }
 

@@ -9,6 +9,7 @@ import { CredentialRevokedError } from '../realtime/bus';
 import {
   listNotifications,
   markRead,
+  REPLAY_LOOK_BACK_SECONDS,
   replayNotifications,
   unreadCount,
 } from '../services/notifications';
@@ -33,18 +34,25 @@ export const notificationsRouter = {
     const stop = () => live.close();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      const replayed = new Set<string>();
+      // Replayed ids that may still arrive live. Only rows from about the moment we
+      // subscribed can (their upload published after that); older ones are not kept, so
+      // a long replay costs no memory for the rest of the subscription.
+      let replayed: Set<string> | null = null;
       if (input.lastEventId) {
+        const liveSince = Date.now() - REPLAY_LOOK_BACK_SECONDS * 1000;
         for await (const notification of replayNotifications(ctx.db, {
           userId: ctx.user.id,
           afterId: input.lastEventId,
         })) {
-          replayed.add(notification.id);
+          if (notification.createdAt.getTime() >= liveSince) {
+            replayed ??= new Set();
+            replayed.add(notification.id);
+          }
           yield tracked(notification.id, notification);
         }
       }
       for await (const notification of live) {
-        if (replayed.delete(notification.id)) continue;
+        if (replayed?.delete(notification.id)) continue;
         yield tracked(notification.id, notification);
       }
     } catch (error: unknown) {
