@@ -27,6 +27,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/** BENCH_CPU_PROF=<folder>: each server writes a V8 CPU profile there when it exits. */
+const cpuProfileDir = knob('BENCH_CPU_PROF');
+
+function knob(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
 /**
  * Runs `script` (a file in bench/) in its own Node process, so the server never shares
  * an event loop with the bench's clients. The child's output goes to our stderr, keeping
@@ -40,7 +47,15 @@ export async function startServer(
   const port = await freePort();
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--expose-gc', '--import', 'tsx', fileURLToPath(new URL(script, import.meta.url))],
+    [
+      ...(cpuProfileDir
+        ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, '--cpu-prof-interval=200']
+        : []),
+      '--expose-gc',
+      '--import',
+      'tsx',
+      fileURLToPath(new URL(script, import.meta.url)),
+    ],
     {
       cwd: repoRoot,
       env: { ...process.env, ...env, PORT: String(port) },

@@ -8,6 +8,7 @@
  *   BENCH_UPLOADS=20,40               sequential and 4-parallel upload counts
  *   BENCH_FEED_POSTS=1000000          posts seeded for the feed (10,000 users, 500 followed)
  *   BENCH_FEED_CALLS=200              measured feed.list calls
+ *   BENCH_CPU_PROF=/tmp/prof          V8 CPU profiles of the servers, written when each exits
  *   DATABASE_URL=postgres://…         run on PostgreSQL (a fresh database per server) instead of PGlite
  */
 import { execFileSync } from 'node:child_process';
@@ -155,7 +156,7 @@ for (const result of fanOuts) {
       ? `${num(result.latency.max / raw.latency.max, 2)}×`
       : '—';
   rows.push([
-    'fan-out: 1 upload → N SSE subscribers',
+    'fan-out: an upload → N SSE subscribers',
     server,
     complete ? count(result.subscribers) : `${count(result.received)}/${count(result.subscribers)}`,
     ...latencyCells(result.latency),
@@ -240,7 +241,7 @@ const engine = databaseUrl
   : 'embedded PGlite (a fresh one per server)';
 const footer = [
   `Node ${process.version} on ${process.platform} ${process.arch}, ${revision()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GiB · ${engine} · bus: memory · ${new Date().toISOString()} · took ${Math.floor(seconds / 60)} min ${seconds % 60} s · load average (1 min) ${num(loadAtStart, 2)} at start, ${num(loadavg()[0], 2)} at end`,
-  'fan-out: ms from the moment the server starts fanning out (MemoryBus.deliver; for raw, its write loop) until each subscriber has the data frame (process.hrtime.bigint(), one monotonic clock for all processes). Subscribers are bare node:http GETs with a session cookie, all in the bench process; each server is its own child process. One upload by the followed author through posts.upload, after a warm-up (200 streams, 3 events).',
+  'fan-out: ms from the moment the server starts fanning out (MemoryBus.deliver; for raw, its write loop) until each subscriber has the data frame (process.hrtime.bigint(), one monotonic clock for all processes). Subscribers are bare node:http GETs with a session cookie, all in the bench process; each server is its own child process. Five uploads by the followed author through posts.upload, one after another, after a warm-up (200 streams, 3 events); each statistic is the median over the five.',
   'memory: the server process after gc(), all N streams connected minus before any, per stream: heapUsed+external, and RSS. last ÷ raw: last against raw SSE at the same N.',
   'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
   `rerun: npm run bench · one part: BENCH_ONLY=fanout|upload|feed npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,

@@ -28,3 +28,20 @@ export function summarize(values: readonly number[]): Summary {
 export function elapsedMs(from: bigint, to: bigint): number {
   return Number(to - from) / 1e6;
 }
+
+/** Each statistic's median over several summaries (of repeated measurements). */
+export function medianSummary(summaries: readonly Summary[]): Summary | null {
+  if (summaries.length === 0) return null;
+  const median = (pick: (summary: Summary) => number) =>
+    quantile(
+      summaries.map(pick).sort((a, b) => a - b),
+      0.5,
+    );
+  return {
+    count: median((summary) => summary.count),
+    min: median((summary) => summary.min),
+    p50: median((summary) => summary.p50),
+    p99: median((summary) => summary.p99),
+    max: median((summary) => summary.max),
+  };
+}

@@ -10,6 +10,8 @@ export interface Subscriber {
   readonly connected: Promise<void>;
   /** When the chunk holding the first data (non-`connected`) event arrived. */
   receivedAt: bigint | null;
+  /** When the chunk holding each data event arrived, in order. */
+  receipts: bigint[];
   /** Data events received so far. */
   events: number;
   /** That event's `data:` and `id:`. */
@@ -82,6 +84,7 @@ export function openSubscriber(
   const subscriber: Subscriber = {
     connected,
     receivedAt: null,
+    receipts: [],
     events: 0,
     data: null,
     eventId: null,
@@ -104,6 +107,7 @@ export function openSubscriber(
     else if (type === 'return') fail('the server ended the stream');
     else if (type === 'message') {
       subscriber.events += 1;
+      subscriber.receipts.push(chunkAt);
       if (subscriber.receivedAt === null) {
         subscriber.receivedAt = chunkAt;
         subscriber.data = data;

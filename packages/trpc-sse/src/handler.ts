@@ -98,8 +98,8 @@ interface Call<TContext> {
 interface Stream {
   res: ServerResponse;
   abort: AbortController;
-  /** When the last frame was written (ms, `performance.now()`), for pings. */
-  lastWriteAt: number;
+  /** The ping clock's tick of the last frame written (a counter, cheaper than a clock). */
+  lastWriteTick: number;
   ended: boolean;
   /** Resolves when the generator has finished. */
   done: Promise<void>;
@@ -143,17 +143,20 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
   const streams = new Set<Stream>();
   const clientOptions = connectedFrame(client);
   let pingTimer: NodeJS.Timeout | null = null;
+  let tick = 0;
   let closing = false;
 
   function startPings() {
     if (pingTimer || !ping.enabled || !(ping.intervalMs > 0 && ping.intervalMs < Infinity)) return;
-    // One timer for every stream: a stream idle for the interval gets a ping on the next
-    // tick, so the longest silence is the interval plus one tick (a tenth of it).
-    const tickMs = Math.max(Math.floor(ping.intervalMs / 10), 10);
+    // One timer for every stream, ticking ten times per interval: a stream gets a ping
+    // once ten ticks have passed without a frame, so it is never silent for longer than
+    // the interval, and never pinged sooner than nine tenths of it.
+    const tickMs = Math.max(Math.floor(ping.intervalMs / 10), 1);
+    const ticksPerPing = Math.ceil(ping.intervalMs / tickMs);
     pingTimer = setInterval(() => {
-      const now = performance.now();
+      tick += 1;
       for (const stream of streams) {
-        if (now - stream.lastWriteAt >= ping.intervalMs) write(stream, PING_FRAME);
+        if (tick - stream.lastWriteTick >= ticksPerPing) write(stream, PING_FRAME);
       }
     }, tickMs);
     pingTimer.unref();
@@ -166,12 +169,24 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     }
   }
 
-  /** Writes a frame; a socket that has stopped draining is dropped rather than buffered. */
+  /**
+   * Writes a frame; a socket that has stopped draining is dropped rather than buffered.
+   * Once the head is out, a frame goes to the socket as one HTTP/1.1 chunk, the bytes
+   * `res.write` would produce: `res.write` sends each chunk as four corked writes flushed
+   * on the next tick, so on a fan-out nothing would leave before every stream had been
+   * served, and the first reader would wait for the last.
+   */
   function write(stream: Stream, frame: string) {
     if (stream.ended) return;
-    stream.res.write(frame);
-    stream.lastWriteAt = performance.now();
-    if (stream.res.writableLength > maxBufferedBytes) drop(stream);
+    const { res } = stream;
+    const socket = res.socket;
+    if (socket && res.headersSent && res.chunkedEncoding) {
+      socket.write(`${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`);
+    } else {
+      res.write(frame);
+    }
+    stream.lastWriteTick = tick;
+    if (res.writableLength > maxBufferedBytes) drop(stream);
   }
 
   /** Ends the connection without a goodbye: the EventSource reconnects and resumes. */
@@ -226,7 +241,7 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     const stream: Stream = {
       res,
       abort: new AbortController(),
-      lastWriteAt: performance.now(),
+      lastWriteTick: tick,
       ended: false,
       done: Promise.resolve(),
     };
@@ -399,7 +414,8 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
         // Past the high-water mark, let the event loop run once: the corked frames go out
         // and the socket can drain before the generator is asked for more. A reader that
         // keeps falling behind reaches `maxBufferedBytes` and is dropped by `write`.
-        if (stream.res.writableNeedDrain) await new Promise((resolve) => setImmediate(resolve));
+        if (stream.res.socket?.writableNeedDrain)
+          await new Promise((resolve) => setImmediate(resolve));
       }
     } catch (cause: unknown) {
       if (stream.ended || isAbortError(cause)) return;

@@ -105,8 +105,9 @@ class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
 
 /** Channels keyed by user id: an upload wakes only its recipients' subscriptions. */
 export class MemoryBus implements NotificationBus {
-  readonly #channels = new Map<string, Set<Subscriber>>();
-  readonly #byCredential = new Map<string, Set<Subscriber>>();
+  // Arrays, not Sets: a person has a handful of tabs, and the fan-out loop walks them.
+  readonly #channels = new Map<string, Subscriber[]>();
+  readonly #byCredential = new Map<string, Subscriber[]>();
 
   async publish(event: UploadEvent): Promise<void> {
     this.deliver(event);
@@ -119,7 +120,8 @@ export class MemoryBus implements NotificationBus {
       if (!channel) continue;
       // One object per recipient, shared by that person's tabs.
       const notification = notificationFor(event, recipient.notificationId);
-      for (const subscriber of channel) subscriber.push(notification);
+      // Backwards: a subscriber that overflows leaves the array during the loop.
+      for (let index = channel.length - 1; index >= 0; index--) channel[index]?.push(notification);
     }
   }
 
@@ -157,22 +159,23 @@ export class MemoryBus implements NotificationBus {
   }
 
   async close(): Promise<void> {
-    for (const channel of this.#channels.values())
-      for (const subscriber of channel) subscriber.close();
+    // Copies: each close removes the subscriber from its channel.
+    for (const channel of [...this.#channels.values()]) {
+      for (const subscriber of [...channel]) subscriber.close();
+    }
   }
 }
 
-function addTo(map: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber) {
-  let set = map.get(key);
-  if (!set) {
-    set = new Set();
-    map.set(key, set);
-  }
-  set.add(subscriber);
+function addTo(map: Map<string, Subscriber[]>, key: string, subscriber: Subscriber) {
+  const list = map.get(key);
+  if (list) list.push(subscriber);
+  else map.set(key, [subscriber]);
 }
 
-function removeFrom(map: Map<string, Set<Subscriber>>, key: string, subscriber: Subscriber) {
-  const set = map.get(key);
-  set?.delete(subscriber);
-  if (set?.size === 0) map.delete(key);
+function removeFrom(map: Map<string, Subscriber[]>, key: string, subscriber: Subscriber) {
+  const list = map.get(key);
+  if (!list) return;
+  const index = list.indexOf(subscriber);
+  if (index !== -1) list.splice(index, 1);
+  if (list.length === 0) map.delete(key);
 }

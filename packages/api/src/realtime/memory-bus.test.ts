@@ -1,0 +1,71 @@
+import type { UploadNotification } from '@photogram/contracts';
+import { expect, test } from 'vitest';
+import type { UploadEvent } from './bus';
+import { MemoryBus } from './memory-bus';
+
+function eventFor(userIds: string[], id: number): UploadEvent {
+  return {
+    postId: String(id),
+    notification: {
+      type: 'upload',
+      createdAt: new Date(0),
+      read: false,
+      actor: { id: 'a', username: 'a', displayName: 'A', avatarUrl: null },
+      post: { id: String(id), caption: '', thumbUrl: '/media/x' },
+    },
+    recipients: userIds.map((userId) => ({ userId, notificationId: `${userId}-${id}` })),
+  };
+}
+
+async function take(iterator: AsyncIterator<UploadNotification>) {
+  const result = await iterator.next();
+  return result.done ? null : result.value.id;
+}
+
+test('every tab of a recipient gets the notification, nobody else does', async () => {
+  const bus = new MemoryBus();
+  const overflow = () => {};
+  const tabs = [
+    bus.subscribe('u1', { onOverflow: overflow }),
+    bus.subscribe('u1', { onOverflow: overflow }),
+  ];
+  const other = bus.subscribe('u2', { onOverflow: overflow });
+  await bus.publish(eventFor(['u1'], 1));
+  const iterators = tabs.map((tab) => tab[Symbol.asyncIterator]());
+  expect(await Promise.all(iterators.map(take))).toEqual(['u1-1', 'u1-1']);
+  expect(bus.connectedUserIds().sort()).toEqual(['u1', 'u2']);
+  other.close();
+  expect(bus.connectedUserIds()).toEqual(['u1']);
+  await bus.close();
+  expect(bus.connectedUserIds()).toEqual([]);
+  expect(await Promise.all(iterators.map(take))).toEqual([null, null]);
+});
+
+test('a tab that overflows leaves without costing its sibling the event', async () => {
+  const bus = new MemoryBus();
+  let overflows = 0;
+  const stuck = bus.subscribe('u1', { maxQueue: 1, onOverflow: () => (overflows += 1) });
+  const reading = bus.subscribe('u1', { maxQueue: 1, onOverflow: () => (overflows += 1) });
+  const reader = reading[Symbol.asyncIterator]();
+  const first = take(reader);
+  await bus.publish(eventFor(['u1'], 1));
+  expect(await first).toBe('u1-1');
+  const second = take(reader);
+  await bus.publish(eventFor(['u1'], 2));
+  expect(overflows).toBe(1);
+  expect(await second).toBe('u1-2');
+  expect(await take(stuck[Symbol.asyncIterator]())).toBe(null);
+  await bus.close();
+});
+
+test('revoking a credential fails its subscriptions, and only those', async () => {
+  const bus = new MemoryBus();
+  const revoked = bus.subscribe('u1', { onOverflow: () => {}, credentialId: 's1' });
+  const kept = bus.subscribe('u1', { onOverflow: () => {}, credentialId: 's2' });
+  const waiting = revoked[Symbol.asyncIterator]().next();
+  await bus.revoke('s1');
+  await expect(waiting).rejects.toThrow('s1');
+  await bus.publish(eventFor(['u1'], 3));
+  expect(await take(kept[Symbol.asyncIterator]())).toBe('u1-3');
+  await bus.close();
+});
