@@ -100,8 +100,12 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
           if (!STREAM_HEADERS.has(name)) reply.raw.removeHeader(name);
         }
         pending.set(request.raw, requestInfo(request, reply));
-        const served = await sse.handle(request.raw, reply.raw, request.params.path);
-        pending.delete(request.raw);
+        let served = false;
+        try {
+          served = await sse.handle(request.raw, reply.raw, request.params.path);
+        } finally {
+          pending.delete(request.raw);
+        }
         if (served) return;
         for (const [name, value] of Object.entries(documentHeaders)) {
           if (value !== undefined) reply.raw.setHeader(name, value);
