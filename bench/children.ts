@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import type { BenchDatabase } from './database';
 import { isServerMessage, type ServerMessage } from './ipc';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -117,4 +118,20 @@ export async function startServer(
       clearTimeout(killer);
     },
   };
+}
+
+/**
+ * Photogram itself (`server-process.ts`) on a bench database, logging only warnings;
+ * `env` adds to that (`SSE_TRANSPORT`, `BUS`).
+ */
+export function startPhotogram(
+  database: Pick<BenchDatabase, 'dataDir' | 'url'>,
+  env: Record<string, string> = {},
+): Promise<BenchServer> {
+  return startServer('server-process.ts', {
+    DATA_DIR: database.dataDir,
+    DATABASE_URL: database.url,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
 }

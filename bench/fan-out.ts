@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import superjson from 'superjson';
 import { sessionCookie, signedInClient, uploadForm } from './api-client';
-import { type BenchServer, startServer } from './children';
+import { type BenchServer, startPhotogram, startServer } from './children';
 import { createBenchDatabase, seededUser, seedFollowers, seedUsers } from './database';
 import { smallJpeg } from './images';
 import { elapsedMs, medianSummary, type Summary, summarize } from './stats';
@@ -112,13 +112,7 @@ async function fanOutPhotogram(
     } finally {
       await seeding.close();
     }
-    const server = await startServer('server-process.ts', {
-      DATA_DIR: database.dataDir,
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'warn',
-      SSE_TRANSPORT: transport,
-      BUS: 'memory',
-    });
+    const server = await startPhotogram(database, { SSE_TRANSPORT: transport, BUS: 'memory' });
     try {
       const client = signedInClient(server.url, author.session);
       const photo = await smallJpeg();

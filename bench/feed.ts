@@ -1,5 +1,5 @@
 import { signedInClient } from './api-client';
-import { startServer } from './children';
+import { startPhotogram } from './children';
 import { createBenchDatabase, seededUser, seedFollowing, seedPosts, seedUsers } from './database';
 import { type Summary, summarize } from './stats';
 
@@ -46,11 +46,7 @@ export async function runFeed(options: FeedOptions): Promise<FeedRun> {
     const seedSeconds = (performance.now() - seedingStarted) / 1000;
     options.log(`  seeded in ${seedSeconds.toFixed(0)} s`);
 
-    const server = await startServer('server-process.ts', {
-      DATA_DIR: database.dataDir,
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'warn',
-    });
+    const server = await startPhotogram(database);
     try {
       const client = signedInClient(server.url, viewer.session);
       let pageSize = 0;

@@ -1,5 +1,5 @@
 import { signedInClient, uploadForm } from './api-client';
-import { startServer } from './children';
+import { startPhotogram } from './children';
 import { createBenchDatabase, seededUser, seedUsers } from './database';
 import { distinctCopies, twelveMegapixelJpeg } from './images';
 import { type Summary, summarize } from './stats';
@@ -51,11 +51,7 @@ export async function runUploads(options: UploadOptions): Promise<UploadRun> {
     } finally {
       await seeding.close();
     }
-    const server = await startServer('server-process.ts', {
-      DATA_DIR: database.dataDir,
-      DATABASE_URL: database.url,
-      LOG_LEVEL: 'warn',
-    });
+    const server = await startPhotogram(database);
     try {
       const clients = Array.from({ length: users }, (_, i) =>
         signedInClient(server.url, seededUser('uploader', i + 1).session),
