@@ -14,7 +14,6 @@ import {
   mediaContentType,
   type NotificationBus,
   type RateLimitOptions,
-  serializeSubscriptionData,
 } from '@photogram/api';
 import { MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
 import type { Database } from '@photogram/db';
@@ -40,8 +39,6 @@ export interface ServerDeps {
   subscriberQueueLimit?: number;
   /** Who serves subscriptions (`SSE_TRANSPORT`): `trpc-sse` (default) or tRPC's `stock` SSE. */
   sseTransport?: 'trpc-sse' | 'stock';
-  /** Bytes a slow subscriber may leave unread before it is dropped (trpc-sse; 256 KiB). */
-  sseMaxBufferedBytes?: number;
 }
 
 /** The Fastify app: tRPC at /trpc, /healthz, the SPA. Listening is the caller's business. */
@@ -106,8 +103,6 @@ export async function buildServer(deps: ServerDeps) {
     maxJsonBytes: 1024 * 1024,
     maxMultipartBytes: maxUploadBytes + 64 * 1024,
     sseTransport: deps.sseTransport ?? 'trpc-sse',
-    serializeSubscriptionData,
-    sseMaxBufferedBytes: deps.sseMaxBufferedBytes,
   });
 
   app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {

@@ -1,5 +1,9 @@
-import type { IncomingMessage } from 'node:http';
-import type { AppRouter, Context, RequestInfo } from '@photogram/api';
+import {
+  type AppRouter,
+  type Context,
+  type RequestInfo,
+  serializeSubscriptionData,
+} from '@photogram/api';
 import { createSSEHandler } from '@photogram/trpc-sse';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -16,10 +20,6 @@ export interface TrpcRouteOptions {
    * `stock` (tRPC's own SSE, kept for comparison).
    */
   sseTransport: 'trpc-sse' | 'stock';
-  /** The JSON of a subscription value (trpc-sse only), see `serializeSubscriptionData`. */
-  serializeSubscriptionData(value: unknown): string;
-  /** Bytes a slow subscriber may leave unread before it is disconnected (trpc-sse only). */
-  sseMaxBufferedBytes?: number | undefined;
 }
 
 function toHeaders(request: FastifyRequest): Headers {
@@ -61,20 +61,11 @@ function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo 
  * (413, in tRPC's error shape) as soon as a body passes `maxBodySize`.
  */
 export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions) {
-  // The SSE handler sees only Node's request; it finds the API's view of it here.
-  const pending = new WeakMap<IncomingMessage, RequestInfo>();
   const sse =
     options.sseTransport === 'trpc-sse'
       ? createSSEHandler({
           router: options.router,
-          createContext: ({ req }) => {
-            const info = pending.get(req);
-            if (!info) throw new Error('a subscription arrived without its request info');
-            pending.delete(req);
-            return options.createContext(info);
-          },
-          serialize: options.serializeSubscriptionData,
-          maxBufferedBytes: options.sseMaxBufferedBytes,
+          serialize: serializeSubscriptionData,
           onError: ({ error, path }) => {
             if (error.code === 'INTERNAL_SERVER_ERROR') {
               app.log.error({ err: error.cause ?? error, path }, 'tRPC subscription failed');
@@ -99,13 +90,9 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
         for (const name of Object.keys(documentHeaders)) {
           if (!STREAM_HEADERS.has(name)) reply.raw.removeHeader(name);
         }
-        pending.set(request.raw, requestInfo(request, reply));
-        let served = false;
-        try {
-          served = await sse.handle(request.raw, reply.raw, request.params.path);
-        } finally {
-          pending.delete(request.raw);
-        }
+        const served = await sse.handle(request.raw, reply.raw, request.params.path, () =>
+          options.createContext(requestInfo(request, reply)),
+        );
         if (served) return;
         for (const [name, value] of Object.entries(documentHeaders)) {
           if (value !== undefined) reply.raw.setHeader(name, value);

@@ -28,6 +28,6 @@ export type {
   UploadEvent,
 } from './realtime/bus';
 export { MemoryBus } from './realtime/memory-bus';
-export { notificationFor, serializeSubscriptionData } from './realtime/payloads';
+export { serializeSubscriptionData } from './realtime/payloads';
 export { PostgresBus, type PostgresBusOptions, UPLOADS_CHANNEL } from './realtime/postgres-bus';
 export { REPLAY_LOOK_BACK_SECONDS } from './services/notifications';

@@ -34,6 +34,10 @@ export interface CreateSSEContextOptions {
   info: TRPCRequestInfo;
 }
 
+export type ContextFactory<TContext> = (
+  opts: CreateSSEContextOptions,
+) => TContext | Promise<TContext>;
+
 export interface SSEErrorOptions<TContext> {
   error: TRPCError;
   path: string | undefined;
@@ -46,9 +50,7 @@ export interface SSEErrorOptions<TContext> {
 export interface SSEHandlerOptions<TRouter extends AnyTRPCRouter> {
   router: TRouter;
   /** Builds the context as the stock adapter's `createContext` would, from the same request. */
-  createContext?: (
-    opts: CreateSSEContextOptions,
-  ) => inferRouterContext<TRouter> | Promise<inferRouterContext<TRouter>>;
+  createContext?: ContextFactory<inferRouterContext<TRouter>>;
   /**
    * Bytes that may wait in one socket's write buffer. A reader this far behind is
    * disconnected rather than allowed to grow server memory; its EventSource reconnects
@@ -69,9 +71,16 @@ export interface SSEHandler {
   /**
    * Serves `req` when it is a GET for a subscription procedure at `path` and resolves
    * true once the stream has started; resolves false, leaving `res` untouched, for
-   * anything else (the stock handler answers those, errors included).
+   * anything else (the stock handler answers those, errors included). `createContext`,
+   * when given, replaces the handler's own for this request, as the stock node-http
+   * handler takes one per call.
    */
-  handle(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
+  handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    createContext?: ContextFactory<unknown>,
+  ): Promise<boolean>;
   /** Streams open right now. */
   readonly openStreams: number;
   /**
@@ -215,7 +224,12 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     return getErrorShape({ config, error, type: 'subscription', ...call });
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, urlPath: string) {
+  async function handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    urlPath: string,
+    createContext: ContextFactory<unknown> | undefined = options.createContext,
+  ) {
     if (req.method !== 'GET') return false;
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.searchParams.get('batch') === '1') return false;
@@ -265,7 +279,8 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
         url,
         stream,
       );
-      call.ctx = await options.createContext?.({ req, res, info });
+      // The caller vouches that its per-request factory builds this router's context.
+      call.ctx = (await createContext?.({ req, res, info })) as Context | undefined;
       call.input = readInput(inputText);
       const caller = createCaller(call.ctx ?? ({} as Context), { signal: stream.abort.signal });
       const result: unknown = await procedureAt(

@@ -1,4 +1,5 @@
 export {
+  type ContextFactory,
   type CreateSSEContextOptions,
   createSSEHandler,
   type SSEErrorOptions,
