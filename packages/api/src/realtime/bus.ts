@@ -36,6 +36,11 @@ export interface NotificationBus {
   subscribe(userId: string, options: SubscribeOptions): BusSubscription;
   /** Ends, in every process, the subscriptions opened with this session or token. */
   revoke(credentialId: string): Promise<void>;
+  /**
+   * Resolves when the bus can deliver; rejects with an error saying what is down (for
+   * `/healthz`), e.g. a `postgres` bus whose LISTEN connection is lost.
+   */
+  check(): Promise<void>;
   close(): Promise<void>;
 }
 

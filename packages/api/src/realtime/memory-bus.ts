@@ -153,6 +153,8 @@ export class MemoryBus implements NotificationBus {
     }
   }
 
+  async check(): Promise<void> {}
+
   /** Users with at least one open subscription here. */
   connectedUserIds(): string[] {
     return [...this.#channels.keys()];

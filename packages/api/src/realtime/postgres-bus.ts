@@ -52,6 +52,8 @@ export class PostgresBus implements NotificationBus {
     await this.#options.notify(REVOCATIONS_CHANNEL, credentialId);
   }
 
+  async check(): Promise<void> {}
+
   async #receive(postId: string) {
     if (!/^\d+$/.test(postId)) return;
     const connected = this.#local.connectedUserIds();
