@@ -21,6 +21,7 @@ export {
   type MediaStorage,
   mediaContentType,
 } from './media/storage';
+export { sweepMedia } from './media/sweeper';
 export type {
   BusSubscription,
   NotificationBus,
@@ -30,4 +31,3 @@ export type {
 export { MemoryBus } from './realtime/memory-bus';
 export { serializeSubscriptionData } from './realtime/payloads';
 export { PostgresBus, type PostgresBusOptions, UPLOADS_CHANNEL } from './realtime/postgres-bus';
-export { REPLAY_LOOK_BACK_SECONDS } from './services/notifications';

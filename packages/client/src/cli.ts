@@ -220,7 +220,7 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
   let newest: string;
   try {
     const page = await client.notifications.list.query({ limit: 1 });
-    newest = page.items[0]?.id ?? '0';
+    newest = page.items[0]?.eventId ?? '0';
   } catch (error: unknown) {
     io.err(`${explain(error, config.url)}\n`);
     return 1;
@@ -233,7 +233,7 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
       { lastEventId: newest },
       {
         onData: ({ id, data }) => {
-          // The server may resend what it already sent after a reconnect; print it once.
+          // The server sends each event once; this guards the terminal against any server.
           if (seen.has(id) || id === newest) return;
           seen.add(id);
           if (values.json) {

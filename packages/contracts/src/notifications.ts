@@ -8,6 +8,11 @@ export const NotificationId = z
 
 export const UploadNotification = z.object({
   id: z.string(),
+  /**
+   * This notification's place in its recipient's stream (1, 2, 3, … in commit order):
+   * the SSE event id, and the `lastEventId` to resume after it.
+   */
+  eventId: z.string(),
   type: z.literal('upload'),
   createdAt: z.date(),
   read: z.boolean(),
@@ -18,7 +23,8 @@ export type UploadNotification = z.infer<typeof UploadNotification>;
 
 /**
  * `notifications.onUpload`'s input. tRPC fills `lastEventId` from the `Last-Event-ID`
- * of a reconnecting EventSource; clients pass the newest id they already have.
+ * of a reconnecting EventSource; clients pass the newest `eventId` they already have
+ * (from `notifications.list`, or the last event received). Null or absent: live only.
  */
 export const OnUploadInput = z.object({
   // "0" means "from the very beginning": an app that loaded no notifications yet.

@@ -8,8 +8,10 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { type Listener, type ListenOptions, listenPglite, listenPostgres } from './listener';
 import * as schema from './schema';
 
+export type { Listener, ListenOptions } from './listener';
 export * from './schema';
 export { schema };
 
@@ -31,10 +33,10 @@ export interface DatabaseHandle {
   db: Database;
   kind: 'postgres' | 'pglite';
   /**
-   * LISTENs on `channel` (on a connection of its own for PostgreSQL); resolves once
-   * listening, with the function that stops.
+   * LISTENs on the channels (on a supervised connection of its own for PostgreSQL, which
+   * comes back by itself after it is lost); resolves once listening.
    */
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(options: ListenOptions): Promise<Listener>;
   /** NOTIFY `channel`; listeners in every process connected to the database receive `payload`. */
   notify(channel: string, payload: string): Promise<void>;
   /** Closes every connection; the handle is unusable afterwards. */
@@ -49,7 +51,8 @@ const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url)
  */
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   if (options.url) {
-    const sql = postgres(options.url, {
+    const url = options.url;
+    const sql = postgres(url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
     });
@@ -63,10 +66,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     return {
       db,
       kind: 'postgres',
-      async listen(channel, onPayload) {
-        const { unlisten } = await sql.listen(channel, onPayload);
-        return unlisten;
-      },
+      listen: (listenOptions) => listenPostgres(url, listenOptions),
       async notify(channel, payload) {
         await sql.notify(channel, payload);
       },
@@ -87,7 +87,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   return {
     db,
     kind: 'pglite',
-    listen: (channel, onPayload) => client.listen(channel, onPayload),
+    listen: (listenOptions) => listenPglite(client, listenOptions),
     async notify(channel, payload) {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },

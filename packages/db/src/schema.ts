@@ -94,8 +94,9 @@ export type Post = typeof posts.$inferSelect;
 export type NewPost = typeof posts.$inferInsert;
 
 /**
- * One row per follower per upload, written in the upload's transaction. Ids come from
- * one sequence and double as the SSE event ids clients resume from.
+ * One row per follower per upload, written in the upload's transaction. `seq` numbers a
+ * recipient's notifications 1, 2, 3, … in the order they commit (see `notificationHeads`)
+ * and is the SSE event id clients resume from; `id` is the row's global identity.
  */
 export const notifications = pgTable(
   'notifications',
@@ -104,6 +105,7 @@ export const notifications = pgTable(
     recipientId: text('recipient_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    seq: bigint('seq', { mode: 'number' }).notNull(),
     actorId: text('actor_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
@@ -115,14 +117,28 @@ export const notifications = pgTable(
   },
   (t) => [
     index('notifications_recipient_id_id_idx').on(t.recipientId, t.id),
-    // Replay's look-back window ("this recipient's rows of the last minute") reads this one.
-    index('notifications_recipient_id_created_at_idx').on(t.recipientId, t.createdAt),
+    // Replay and catch-up read "this recipient's rows after seq N" from this one.
+    uniqueIndex('notifications_recipient_id_seq_key').on(t.recipientId, t.seq),
     index('notifications_recipient_unread_idx').on(t.recipientId).where(sql`${t.readAt} is null`),
     index('notifications_post_id_idx').on(t.postId),
   ],
 );
 export type Notification = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
+
+/**
+ * Each recipient's newest notification `seq`. The upload transaction bumps the heads of
+ * all the author's followers in one statement, locking them in recipient order: a second
+ * upload to the same person waits for the first to commit or roll back, so a recipient's
+ * notifications become visible strictly in `seq` order, with no gaps but deleted posts'.
+ */
+export const notificationHeads = pgTable('notification_heads', {
+  recipientId: text('recipient_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  seq: bigint('seq', { mode: 'number' }).notNull(),
+});
+export type NotificationHead = typeof notificationHeads.$inferSelect;
 
 /**
  * API tokens for internal apps and the CLI (`Authorization: Bearer`). Only a SHA-256 of

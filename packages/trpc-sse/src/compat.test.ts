@@ -486,6 +486,35 @@ describe('trpc-sse only', () => {
     }
   });
 
+  test('reconnectDelayMs is sent to each new stream as an SSE retry field before connected', async () => {
+    let delay = 1_000;
+    const server = await startSSEServer({ reconnectDelayMs: () => (delay += 7) });
+    try {
+      const bodies = await Promise.all(
+        ['retry-a', 'retry-b'].map(async (name) => {
+          const response = await fetch(
+            subscriptionUrl(server.origin, 'silent', { key: uniqueKey(name) }),
+            { signal: AbortSignal.timeout(5_000) },
+          );
+          const reader = response.body?.pipeThrough(new TextDecoderStream()).getReader();
+          let text = '';
+          while (reader && !text.includes('event: connected')) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            text += value;
+          }
+          await reader?.cancel();
+          return text;
+        }),
+      );
+      expect(
+        bodies.map((body) => body.match(/^retry: (\d+)\n\nevent: connected\n/)?.[1]).sort(),
+      ).toEqual(['1007', '1014']);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('a client that stops reading is disconnected once maxBufferedBytes is exceeded and the generator finishes', async () => {
     const maxBufferedBytes = 64 * 1024;
     const server = await startSSEServer({ maxBufferedBytes });

@@ -21,6 +21,11 @@ export function restoreIdFrame(id: string): string {
   return `event: restore-id\ndata: \nid: ${id}\n${END}`;
 }
 
+/** Sets the EventSource's reconnection time (whole milliseconds). */
+export function retryFrame(ms: number): string {
+  return `retry: ${Math.max(0, Math.round(ms))}${END}`;
+}
+
 export const PING_FRAME = `event: ping\ndata: \n${END}`;
 
 /** The generator ended: the client completes instead of reconnecting. */

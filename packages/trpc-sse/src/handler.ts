@@ -26,6 +26,7 @@ import {
   PING_FRAME,
   RETURN_FRAME,
   restoreIdFrame,
+  retryFrame,
 } from './frames';
 
 export interface CreateSSEContextOptions {
@@ -65,6 +66,13 @@ export interface SSEHandlerOptions<TRouter extends AnyTRPCRouter> {
   serialize?: (value: unknown) => string;
   /** Called once for every error a stream reports, as tRPC's `onError`. */
   onError?: (opts: SSEErrorOptions<inferRouterContext<TRouter>>) => void;
+  /**
+   * The reconnection time, in ms, each new stream tells its EventSource (an SSE `retry:`
+   * field before `connected`). Called per stream, so it can add jitter: clients dropped
+   * together (a server restart) then come back spread out rather than all at once.
+   * Unset: no `retry:` is sent (as the stock adapter), and clients keep their default.
+   */
+  reconnectDelayMs?: () => number;
 }
 
 export interface SSEHandler {
@@ -316,7 +324,8 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
     for (const [name, value] of Object.entries(sseHeaders)) res.setHeader(name, value);
     streams.add(stream);
     startPings();
-    write(stream, clientOptions);
+    const retry = options.reconnectDelayMs?.();
+    write(stream, retry === undefined ? clientOptions : retryFrame(retry) + clientOptions);
 
     if (failure !== null || iterable === null) {
       end(stream, errorFrame(serializeError(failure, call)));

@@ -1,13 +1,17 @@
 import type { AppRouter } from '@photogram/api';
 import type { UploadNotification } from '@photogram/contracts';
+import { type Database, notifications } from '@photogram/db';
 import type { TRPCClientErrorLike } from '@trpc/client';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { createTestClient } from './client';
 
 type Client = ReturnType<typeof createTestClient>['client'];
 
 /**
  * Listens to `notifications.onUpload` the way an app would: it remembers the last event
- * id (to resume from), drops ids it already has, and records connection states.
+ * id (to resume from) and records connection states. `deliveries` is every event id as
+ * it came off the wire, duplicates included, across reconnects; `byId` holds the
+ * notifications by notification id.
  */
 export function watchUploads(client: Client, options: { lastEventId?: string } = {}) {
   const byId = new Map<string, UploadNotification>();
@@ -31,7 +35,7 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
         onData: ({ id, data }) => {
           deliveries.push(id);
           lastEventId = id;
-          if (!byId.has(id)) byId.set(id, data);
+          if (!byId.has(data.id)) byId.set(data.id, data);
         },
         onError: (cause) => {
           error = cause;
@@ -92,4 +96,47 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
       subscription = open();
     },
   };
+}
+
+/**
+ * The event ids (`seq`) of the recipient's notifications in the database, in order,
+ * after `afterSeq`: exactly what a subscriber that started there must have received.
+ */
+export async function eventIdsInDatabase(
+  db: Database,
+  userId: string,
+  afterSeq = 0,
+): Promise<string[]> {
+  const rows = await db
+    .select({ seq: notifications.seq })
+    .from(notifications)
+    .where(and(eq(notifications.recipientId, userId), gt(notifications.seq, afterSeq)))
+    .orderBy(asc(notifications.seq));
+  return rows.map((row) => String(row.seq));
+}
+
+/**
+ * Waits until the subscriber has received as many events as the database holds for its
+ * recipient, then returns both lists, for `expect(received).toEqual(expected)`: the same
+ * ids in the same order, none lost, none twice, as they came off the wire.
+ */
+export async function deliveredAndExpected(
+  watch: ReturnType<typeof watchUploads>,
+  db: Database,
+  userId: string,
+  options: { afterSeq?: number; timeoutMs?: number } = {},
+): Promise<{ received: string[]; expected: string[] }> {
+  const expected = await eventIdsInDatabase(db, userId, options.afterSeq);
+  await watch
+    .until(
+      () => watch.deliveries.length >= expected.length,
+      `${expected.length} events (have ${watch.deliveries.length})`,
+      options.timeoutMs,
+    )
+    .catch(() => {
+      // The comparison below shows what is missing.
+    });
+  // Anything arriving late past the count would be a duplicate: give it a moment to show.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  return { received: [...watch.deliveries], expected };
 }

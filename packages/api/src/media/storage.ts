@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 
@@ -12,6 +12,13 @@ export interface MediaStorage {
   exists(key: string): Promise<boolean>;
   /** Removes the key; removing a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /** Every stored key, in no particular order (for the sweeper). */
+  keys(): AsyncIterable<string>;
+  /**
+   * Removes what a writer that died left half-written, if older than `olderThanMs`;
+   * returns how many.
+   */
+  removeStaleTemporaryFiles(olderThanMs: number): Promise<number>;
 }
 
 /** `ab/<64 hex>.webp`: the only shape a key can have, so no path can escape the folder. */
@@ -71,5 +78,41 @@ export function createLocalMediaStorage(root: string): MediaStorage {
     async delete(key) {
       await rm(pathOf(key), { force: true });
     },
+    async *keys() {
+      for (const folder of await listFolder(root)) {
+        if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+        for (const name of await listFolder(join(root, folder))) {
+          const key = `${folder}/${name}`;
+          if (isMediaKey(key)) yield key;
+        }
+      }
+    },
+    async removeStaleTemporaryFiles(olderThanMs) {
+      const before = Date.now() - olderThanMs;
+      let removed = 0;
+      for (const folder of await listFolder(root)) {
+        if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+        for (const name of await listFolder(join(root, folder))) {
+          if (!name.endsWith('.tmp')) continue;
+          const path = join(root, folder, name);
+          const info = await stat(path).catch(() => null);
+          if (info && info.mtimeMs < before) {
+            await rm(path, { force: true });
+            removed += 1;
+          }
+        }
+      }
+      return removed;
+    },
   };
+}
+
+/** A folder's entries; a folder that does not exist (yet) has none. */
+async function listFolder(path: string): Promise<string[]> {
+  try {
+    return await readdir(path);
+  } catch (error: unknown) {
+    if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return [];
+    throw error;
+  }
 }

@@ -3,9 +3,9 @@ import type { UploadNotification } from '@photogram/contracts';
 /** One upload's notifications, as published after the upload's transaction committed. */
 export interface UploadEvent {
   postId: string;
-  /** What every recipient is told; only the notification id differs between them. */
-  notification: Omit<UploadNotification, 'id'>;
-  recipients: ReadonlyArray<{ userId: string; notificationId: string }>;
+  /** What every recipient is told; only the ids differ between them. */
+  notification: Omit<UploadNotification, 'id' | 'eventId'>;
+  recipients: ReadonlyArray<{ userId: string; notificationId: string; eventId: string }>;
 }
 
 export interface SubscribeOptions {
@@ -22,8 +22,21 @@ export class CredentialRevokedError extends Error {
   override name = 'CredentialRevokedError';
 }
 
+/**
+ * What a subscription yields besides notifications: "you may have missed something,
+ * read the database after your position". Sent when the bus knows a recipient's head is
+ * ahead of the subscription (its LISTEN connection came back, or a periodic check).
+ */
+export const CATCH_UP: unique symbol = Symbol('catch-up');
+export type BusItem = UploadNotification | typeof CATCH_UP;
+
 /** One user's live notifications; ends when closed or when its queue overflows. */
-export interface BusSubscription extends AsyncIterable<UploadNotification> {
+export interface BusSubscription extends AsyncIterable<BusItem> {
+  /**
+   * The `seq` of the last notification the reader handed on (kept up to date by the
+   * reader), so the bus can tell which subscriptions are behind their recipient's head.
+   */
+  position: number;
   close(): void;
 }
 

@@ -1,6 +1,5 @@
-import type { UploadNotification } from '@photogram/contracts';
 import { expect, test } from 'vitest';
-import type { UploadEvent } from './bus';
+import { type BusItem, CATCH_UP, type UploadEvent } from './bus';
 import { MemoryBus } from './memory-bus';
 
 function eventFor(userIds: string[], id: number): UploadEvent {
@@ -13,13 +12,18 @@ function eventFor(userIds: string[], id: number): UploadEvent {
       actor: { id: 'a', username: 'a', displayName: 'A', avatarUrl: null },
       post: { id: String(id), caption: '', thumbUrl: '/media/x' },
     },
-    recipients: userIds.map((userId) => ({ userId, notificationId: `${userId}-${id}` })),
+    recipients: userIds.map((userId) => ({
+      userId,
+      notificationId: `${userId}-${id}`,
+      eventId: String(id),
+    })),
   };
 }
 
-async function take(iterator: AsyncIterator<UploadNotification>) {
+async function take(iterator: AsyncIterator<BusItem>) {
   const result = await iterator.next();
-  return result.done ? null : result.value.id;
+  if (result.done) return null;
+  return result.value === CATCH_UP ? 'catch-up' : result.value.id;
 }
 
 test('every tab of a recipient gets the notification, nobody else does', async () => {
@@ -67,5 +71,27 @@ test('revoking a credential fails its subscriptions, and only those', async () =
   await expect(waiting).rejects.toThrow('s1');
   await bus.publish(eventFor(['u1'], 3));
   expect(await take(kept[Symbol.asyncIterator]())).toBe('u1-3');
+  await bus.close();
+});
+
+test('only subscriptions behind their head are nudged, and a waiting nudge is not repeated', async () => {
+  const bus = new MemoryBus();
+  const behind = bus.subscribe('u1', { onOverflow: () => {} });
+  const current = bus.subscribe('u1', { onOverflow: () => {} });
+  const elsewhere = bus.subscribe('u2', { onOverflow: () => {} });
+  behind.position = 3;
+  current.position = 5;
+  elsewhere.position = 0;
+  expect(bus.nudgeBehind(new Map([['u1', 5]]))).toBe(1);
+  expect(bus.nudgeBehind(new Map([['u1', 5]]))).toBe(1);
+  await bus.publish(eventFor(['u1'], 6));
+  const reader = behind[Symbol.asyncIterator]();
+  expect(await take(reader)).toBe('catch-up');
+  expect(await take(reader)).toBe('u1-6');
+  const waiting = take(current[Symbol.asyncIterator]());
+  expect(await waiting).toBe('u1-6');
+  const next = take(elsewhere[Symbol.asyncIterator]());
+  bus.nudgeBehind(new Map([['u2', 1]]));
+  expect(await next).toBe('catch-up');
   await bus.close();
 });

@@ -1,6 +1,7 @@
-import type { UploadNotification } from '@photogram/contracts';
 import {
+  type BusItem,
   type BusSubscription,
+  CATCH_UP,
   CredentialRevokedError,
   DEFAULT_MAX_QUEUE,
   type NotificationBus,
@@ -11,7 +12,7 @@ import { notificationFor } from './payloads';
 
 /** The one `next()` waiting for a notification. */
 interface Reader {
-  resolve(result: IteratorResult<UploadNotification>): void;
+  resolve(result: IteratorResult<BusItem>): void;
   reject(error: Error): void;
 }
 
@@ -20,12 +21,15 @@ interface Reader {
  * iterator, written out rather than as an async generator: on a fan-out to thousands of
  * subscribers, a generator's extra promise hops and its frame per subscriber add up.
  */
-class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
-  #queue: UploadNotification[] = [];
+class Subscriber implements BusSubscription, AsyncIterator<BusItem> {
+  position = 0;
+  #queue: BusItem[] = [];
   #head = 0;
   #reader: Reader | null = null;
   #closed = false;
   #failure: Error | null = null;
+  /** A CATCH_UP is waiting in the queue: one is enough. */
+  #nudged = false;
 
   constructor(
     private readonly maxQueue: number,
@@ -33,12 +37,20 @@ class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
     private readonly onClose: (subscriber: Subscriber) => void,
   ) {}
 
-  push(notification: UploadNotification) {
+  /** Asks the reader to catch up from the database (see `CATCH_UP`). */
+  nudge() {
+    if (this.#nudged) return;
+    this.#nudged = true;
+    this.push(CATCH_UP);
+  }
+
+  push(notification: BusItem) {
     if (this.#closed) return;
     const reader = this.#reader;
     if (reader) {
       // Someone is waiting: hand it over without queueing.
       this.#reader = null;
+      if (notification === CATCH_UP) this.#nudged = false;
       reader.resolve({ value: notification, done: false });
       return;
     }
@@ -69,9 +81,10 @@ class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
     if (reader) this.#settle(reader);
   }
 
-  next(): Promise<IteratorResult<UploadNotification>> {
+  next(): Promise<IteratorResult<BusItem>> {
     const queued = this.#queue[this.#head];
     if (queued !== undefined) {
+      if (queued === CATCH_UP) this.#nudged = false;
       this.#head += 1;
       if (this.#head === this.#queue.length) {
         this.#queue = [];
@@ -87,7 +100,7 @@ class Subscriber implements BusSubscription, AsyncIterator<UploadNotification> {
   }
 
   /** A reader that leaves early (`break` in `for await`) closes the subscription. */
-  return(): Promise<IteratorResult<UploadNotification>> {
+  return(): Promise<IteratorResult<BusItem>> {
     this.close();
     return Promise.resolve({ value: undefined, done: true });
   }
@@ -119,7 +132,7 @@ export class MemoryBus implements NotificationBus {
       const channel = this.#channels.get(recipient.userId);
       if (!channel) continue;
       // One object per recipient, shared by that person's tabs.
-      const notification = notificationFor(event, recipient.notificationId);
+      const notification = notificationFor(event, recipient);
       // Backwards: a subscriber that overflows leaves the array during the loop.
       for (let index = channel.length - 1; index >= 0; index--) channel[index]?.push(notification);
     }
@@ -154,6 +167,27 @@ export class MemoryBus implements NotificationBus {
   }
 
   async check(): Promise<void> {}
+
+  /**
+   * Nudges every subscription whose position is behind its recipient's head (`seq`) to
+   * catch up from the database; returns how many were nudged.
+   */
+  nudgeBehind(heads: ReadonlyMap<string, number>): number {
+    let nudged = 0;
+    for (const [userId, head] of heads) {
+      const channel = this.#channels.get(userId);
+      if (!channel) continue;
+      // Backwards: a subscriber that overflows leaves the array during the loop.
+      for (let index = channel.length - 1; index >= 0; index--) {
+        const subscriber = channel[index];
+        if (subscriber && subscriber.position < head) {
+          subscriber.nudge();
+          nudged += 1;
+        }
+      }
+    }
+    return nudged;
+  }
 
   /** Users with at least one open subscription here. */
   connectedUserIds(): string[] {

@@ -14,16 +14,16 @@ function uploadEvent(caption: string): UploadEvent {
       post: { id: '7', caption, thumbUrl: '/media/ab/cd.webp' },
     },
     recipients: [
-      { userId: 'u2', notificationId: '41' },
-      { userId: 'u3', notificationId: '42' },
+      { userId: 'u2', notificationId: '41', eventId: '1' },
+      { userId: 'u3', notificationId: '42', eventId: '17' },
     ],
   };
 }
 
 test('a recipient notification serializes to what superjson writes for the whole object', () => {
   const event = uploadEvent('line one\nline "two" 🌅');
-  for (const { notificationId } of event.recipients) {
-    const notification = notificationFor(event, notificationId);
+  for (const recipient of event.recipients) {
+    const notification = notificationFor(event, recipient);
     const text = serializeSubscriptionData(notification);
     expect(superjson.deserialize(JSON.parse(text))).toEqual(notification);
     expect(JSON.parse(text)).toEqual(
@@ -34,7 +34,7 @@ test('a recipient notification serializes to what superjson writes for the whole
 
 test('the shared part of an upload is frozen, so its cached JSON cannot go stale', () => {
   const event = uploadEvent('first');
-  const notification = notificationFor(event, '1');
+  const notification = notificationFor(event, { userId: 'u2', notificationId: '1', eventId: '1' });
   expect(notification.post).toBe(event.notification.post);
   expect(Object.isFrozen(event.notification.post)).toBe(true);
   expect(() => {

@@ -16,7 +16,10 @@ const PREFIX = '{"json":{';
  * shared part, so `serializeSubscriptionData` can reuse that part's JSON for
  * every recipient instead of serializing each of them whole.
  */
-export function notificationFor(event: UploadEvent, notificationId: string): UploadNotification {
+export function notificationFor(
+  event: UploadEvent,
+  recipient: UploadEvent['recipients'][number],
+): UploadNotification {
   // The cached JSON is only right while the shared part stays as it was: freeze it.
   if (!Object.isFrozen(event.notification)) deepFreeze(event.notification);
   // Not frozen itself (that costs more than the rest of a delivery); it is made here and
@@ -24,7 +27,8 @@ export function notificationFor(event: UploadEvent, notificationId: string): Upl
   // Field by field rather than a spread: this runs once per recipient of every upload.
   const shared = event.notification;
   const notification: UploadNotification = {
-    id: notificationId,
+    id: recipient.notificationId,
+    eventId: recipient.eventId,
     type: shared.type,
     createdAt: shared.createdAt,
     read: shared.read,
@@ -39,7 +43,7 @@ export function notificationFor(event: UploadEvent, notificationId: string): Upl
  * The JSON text of a subscription value as the router's transformer (superjson) writes
  * it. A notification made by `notificationFor` costs one string concatenation: its
  * upload's shared part is serialized once, on its first recipient, and the recipient's
- * own id, a plain string that adds nothing to superjson's `meta`, goes in front.
+ * own ids, plain strings that add nothing to superjson's `meta`, go in front.
  */
 export function serializeSubscriptionData(value: unknown): string {
   const shared =
@@ -56,7 +60,8 @@ export function serializeSubscriptionData(value: unknown): string {
     tail = rest.startsWith('}') ? rest : `,${rest}`;
     serializedTails.set(shared, tail);
   }
-  return `${PREFIX}"id":${JSON.stringify((value as UploadNotification).id)}${tail}`;
+  const { id, eventId } = value as UploadNotification;
+  return `${PREFIX}"id":${JSON.stringify(id)},"eventId":${JSON.stringify(eventId)}${tail}`;
 }
 
 function deepFreeze(value: object) {

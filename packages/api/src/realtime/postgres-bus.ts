@@ -1,29 +1,52 @@
-import type { Database } from '@photogram/db';
-import { loadUploadEvent } from '../services/notifications';
+import { randomUUID } from 'node:crypto';
+import type { Database, Listener, ListenOptions } from '@photogram/db';
+import { loadUploadEvent, notificationHeadsOf } from '../services/notifications';
 import type { BusSubscription, NotificationBus, SubscribeOptions, UploadEvent } from './bus';
 import { MemoryBus } from './memory-bus';
 
 export const UPLOADS_CHANNEL = 'photogram_uploads';
 export const REVOCATIONS_CHANNEL = 'photogram_revocations';
+/** Each process NOTIFYs itself here to prove its LISTEN connection hears (`check()`). */
+export const PING_CHANNEL = 'photogram_ping';
 // Keeps each lookup well under PostgreSQL's 65,535 bind parameters.
 const RECIPIENT_CHUNK = 5_000;
+/** How often the heads of connected recipients are compared with their subscriptions. */
+export const DEFAULT_HEAD_CHECK_INTERVAL_MS = 10_000;
+const PING_TIMEOUT_MS = 2_000;
 
 export interface PostgresBusOptions {
   db: Database;
-  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  listen(options: ListenOptions): Promise<Listener>;
   notify(channel: string, payload: string): Promise<void>;
   onError(error: unknown): void;
+  /**
+   * The safety net's period: every interval, one query reads the notification heads of
+   * the users connected here and nudges the subscriptions that are behind (a NOTIFY that
+   * was never sent or never heard). 0 turns it off.
+   */
+  headCheckIntervalMs?: number;
+  /** The LISTEN connection's `application_name`. */
+  applicationName?: string;
 }
 
 /**
  * Many server processes on one database. Publishing sends one NOTIFY per upload whose
  * payload is the post id; every process LISTENs, asks the database once which of its
  * connected users were recipients, and hands those to its local memory bus.
+ *
+ * A NOTIFY is fire-and-forget: one sent while a process was not listening (its LISTEN
+ * connection lost, PostgreSQL restarting) or never sent (the publisher died between
+ * commit and NOTIFY) is gone. So whenever the LISTEN connection comes back, and every
+ * `headCheckIntervalMs` besides, the bus reads the heads of its connected recipients in
+ * one query and nudges the subscriptions that are behind to catch up from the database.
  */
 export class PostgresBus implements NotificationBus {
   readonly #local = new MemoryBus();
   readonly #options: PostgresBusOptions;
-  #unlisten: Array<() => Promise<void>> = [];
+  #listener: Listener | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #checking: Promise<void> | null = null;
+  readonly #pings = new Map<string, () => void>();
 
   private constructor(options: PostgresBusOptions) {
     this.#options = options;
@@ -31,12 +54,22 @@ export class PostgresBus implements NotificationBus {
 
   static async start(options: PostgresBusOptions): Promise<PostgresBus> {
     const bus = new PostgresBus(options);
-    bus.#unlisten = await Promise.all([
-      options.listen(UPLOADS_CHANNEL, (postId) => {
-        bus.#receive(postId).catch(options.onError);
-      }),
-      options.listen(REVOCATIONS_CHANNEL, (credentialId) => bus.#local.revokeHere(credentialId)),
-    ]);
+    bus.#listener = await options.listen({
+      channels: [UPLOADS_CHANNEL, REVOCATIONS_CHANNEL, PING_CHANNEL],
+      applicationName: options.applicationName,
+      onNotify: (channel, payload) => bus.#onNotify(channel, payload),
+      onReconnect: () => {
+        bus.catchUp().catch(options.onError);
+      },
+      onError: options.onError,
+    });
+    const interval = options.headCheckIntervalMs ?? DEFAULT_HEAD_CHECK_INTERVAL_MS;
+    if (interval > 0) {
+      bus.#timer = setInterval(() => {
+        bus.catchUp().catch(options.onError);
+      }, interval);
+      bus.#timer.unref();
+    }
     return bus;
   }
 
@@ -52,7 +85,56 @@ export class PostgresBus implements NotificationBus {
     await this.#options.notify(REVOCATIONS_CHANNEL, credentialId);
   }
 
-  async check(): Promise<void> {}
+  /**
+   * Resolves once a NOTIFY of our own has come back through the LISTEN connection;
+   * rejects when that connection is down or nothing came back in time.
+   */
+  async check(): Promise<void> {
+    if (!this.#listener?.listening) throw new Error('the LISTEN connection is down');
+    const nonce = randomUUID();
+    let timer: NodeJS.Timeout | undefined;
+    const heard = new Promise<void>((resolve, reject) => {
+      this.#pings.set(nonce, resolve);
+      timer = setTimeout(
+        () => reject(new Error(`no NOTIFY came back within ${PING_TIMEOUT_MS} ms`)),
+        PING_TIMEOUT_MS,
+      );
+    });
+    try {
+      await this.#options.notify(PING_CHANNEL, nonce);
+      await heard;
+    } finally {
+      clearTimeout(timer);
+      this.#pings.delete(nonce);
+    }
+  }
+
+  /**
+   * Reads the heads of every user connected here (one query) and nudges the
+   * subscriptions that are behind. Runs after the LISTEN connection comes back and on
+   * the safety net's timer; overlapping calls share one run.
+   */
+  catchUp(): Promise<void> {
+    if (!this.#checking) {
+      this.#checking = this.#nudgeBehind().finally(() => {
+        this.#checking = null;
+      });
+    }
+    return this.#checking;
+  }
+
+  async #nudgeBehind() {
+    const connected = this.#local.connectedUserIds();
+    if (connected.length === 0) return;
+    const heads = await notificationHeadsOf(this.#options.db, { userIds: connected });
+    this.#local.nudgeBehind(heads);
+  }
+
+  #onNotify(channel: string, payload: string) {
+    if (channel === UPLOADS_CHANNEL) this.#receive(payload).catch(this.#options.onError);
+    else if (channel === REVOCATIONS_CHANNEL) this.#local.revokeHere(payload);
+    else if (channel === PING_CHANNEL) this.#pings.get(payload)?.();
+  }
 
   async #receive(postId: string) {
     if (!/^\d+$/.test(postId)) return;
@@ -67,7 +149,8 @@ export class PostgresBus implements NotificationBus {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.#unlisten.map((unlisten) => unlisten()));
+    if (this.#timer) clearInterval(this.#timer);
+    await this.#listener?.close();
     await this.#local.close();
   }
 }

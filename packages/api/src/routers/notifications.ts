@@ -6,20 +6,15 @@ import {
 } from '@photogram/contracts';
 import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
 import { CredentialRevokedError } from '../realtime/bus';
-import {
-  listNotifications,
-  markRead,
-  REPLAY_LOOK_BACK_SECONDS,
-  replayNotifications,
-  unreadCount,
-} from '../services/notifications';
+import { uploadStream } from '../realtime/upload-stream';
+import { listNotifications, markRead, unreadCount } from '../services/notifications';
 import { protectedProcedure } from '../trpc';
 
 export const notificationsRouter = {
   /**
-   * Live upload notifications of the signed-in user, as `tracked(id, notification)`.
-   * Subscribes to the bus first, replays what came after `lastEventId` (with a look-back
-   * window, so late commits are not skipped), then goes live without repeating an id.
+   * Live upload notifications of the signed-in user, as `tracked(eventId, notification)`.
+   * Subscribes to the bus first, then yields what came after `lastEventId` from the
+   * database, then live ones: each once, in commit order (see `uploadStream`).
    */
   onUpload: protectedProcedure.input(OnUploadInput).subscription(async function* ({
     ctx,
@@ -34,26 +29,11 @@ export const notificationsRouter = {
     const stop = () => live.close();
     signal?.addEventListener('abort', stop, { once: true });
     try {
-      // Replayed ids that may still arrive live. Only rows from about the moment we
-      // subscribed can (their upload published after that); older ones are not kept, so
-      // a long replay costs no memory for the rest of the subscription.
-      let replayed: Set<string> | null = null;
-      if (input.lastEventId) {
-        const liveSince = Date.now() - REPLAY_LOOK_BACK_SECONDS * 1000;
-        for await (const notification of replayNotifications(ctx.db, {
-          userId: ctx.user.id,
-          afterId: input.lastEventId,
-        })) {
-          if (notification.createdAt.getTime() >= liveSince) {
-            replayed ??= new Set();
-            replayed.add(notification.id);
-          }
-          yield tracked(notification.id, notification);
-        }
-      }
-      for await (const notification of live) {
-        if (replayed?.delete(notification.id)) continue;
-        yield tracked(notification.id, notification);
+      for await (const notification of uploadStream(ctx.db, live, {
+        userId: ctx.user.id,
+        lastEventId: input.lastEventId,
+      })) {
+        yield tracked(notification.eventId, notification);
       }
     } catch (error: unknown) {
       if (error instanceof CredentialRevokedError) {

@@ -1,43 +1,58 @@
 import type { UploadNotification } from '@photogram/contracts';
-import { type Database, follows, notifications, posts, queryRows, users } from '@photogram/db';
-import { and, asc, count, desc, eq, gt, gte, inArray, isNull, lt, lte, sql } from 'drizzle-orm';
+import {
+  type Database,
+  follows,
+  notificationHeads,
+  notifications,
+  posts,
+  queryRows,
+  users,
+} from '@photogram/db';
+import { and, asc, count, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { mediaUrl } from '../media/urls';
 import type { UploadEvent } from '../realtime/bus';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, userSummaryColumns } from './profiles';
 
-/**
- * How far before the resume cursor a replay looks again. Ids are drawn when a row is
- * inserted but become visible at commit, so a row with a smaller id than the cursor can
- * appear later; it cannot appear later than its own transaction's end, and the upload
- * transaction is two statements long. Clients drop the ids they already have.
- */
-export const REPLAY_LOOK_BACK_SECONDS = 60;
 const REPLAY_PAGE = 200;
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * The fan-out: one statement inside the upload's transaction, one row per follower.
- * `INSERT … SELECT follower_id FROM follows WHERE followee_id = $author RETURNING …`.
+ * Each follower's head in `notification_heads` is bumped (or created at 1), locked in
+ * follower order so concurrent uploads to shared followers cannot deadlock; the row lock
+ * is held to commit, so a follower's next notification cannot commit before this one.
  */
 export async function fanOutUpload(
   tx: Transaction,
   params: { postId: number; authorId: string },
-): Promise<Array<{ userId: string; notificationId: string }>> {
+): Promise<Array<{ userId: string; notificationId: string; eventId: string }>> {
   // Raw SQL: drizzle's INSERT … SELECT insists on listing the generated id column.
   const rows = await queryRows(
     tx,
-    sql`insert into ${notifications} (recipient_id, actor_id, post_id)
-        select ${follows.followerId}, ${params.authorId}, ${params.postId}::bigint
-        from ${follows} where ${follows.followeeId} = ${params.authorId}
-        returning id, recipient_id`,
+    sql`with heads as (
+          insert into ${notificationHeads} (recipient_id, seq)
+          select ${follows.followerId}, 1 from ${follows}
+          where ${follows.followeeId} = ${params.authorId}
+          order by ${follows.followerId}
+          on conflict (recipient_id) do update set seq = ${notificationHeads.seq} + 1
+          returning recipient_id, seq
+        )
+        insert into ${notifications} (recipient_id, seq, actor_id, post_id)
+        select recipient_id, seq, ${params.authorId}, ${params.postId}::bigint from heads
+        returning id, recipient_id, seq`,
   );
-  return rows.map((row) => ({ userId: String(row.recipient_id), notificationId: String(row.id) }));
+  return rows.map((row) => ({
+    userId: String(row.recipient_id),
+    notificationId: String(row.id),
+    eventId: String(row.seq),
+  }));
 }
 
 const notificationColumns = {
   id: notifications.id,
+  seq: notifications.seq,
   recipientId: notifications.recipientId,
   createdAt: notifications.createdAt,
   readAt: notifications.readAt,
@@ -48,6 +63,7 @@ const notificationColumns = {
 };
 type NotificationRow = {
   id: number;
+  seq: number;
   recipientId: string;
   createdAt: Date;
   readAt: Date | null;
@@ -58,8 +74,10 @@ type NotificationRow = {
 };
 
 function toNotification(row: NotificationRow): UploadNotification {
+  // The same key order as `notificationFor` builds live ones: frames compare byte for byte.
   return {
     id: String(row.id),
+    eventId: String(row.seq),
     type: 'upload',
     createdAt: row.createdAt,
     read: row.readAt !== null,
@@ -85,12 +103,13 @@ export async function listNotifications(
     .where(
       and(
         eq(notifications.recipientId, params.userId),
-        cursor === undefined ? undefined : lt(notifications.id, cursor),
+        cursor === undefined ? undefined : lt(notifications.seq, cursor),
       ),
     )
-    .orderBy(desc(notifications.id))
+    // Newest first in commit order, which is the order the live stream delivers in.
+    .orderBy(desc(notifications.seq))
     .limit(params.limit + 1);
-  return toPage(rows, params.limit, toNotification, (row) => row.id);
+  return toPage(rows, params.limit, toNotification, (row) => row.seq);
 }
 
 export async function unreadCount(db: Database, params: { userId: string }) {
@@ -118,46 +137,53 @@ export async function markRead(db: Database, params: { userId: string; ids?: str
 }
 
 /**
- * What a reconnecting subscription missed after `afterId`, oldest first: the rows after
- * the cursor plus the look-back window before it (see `REPLAY_LOOK_BACK_SECONDS`).
+ * This recipient's notifications after `afterSeq`, oldest first, read a page at a time.
+ * Complete by construction: a recipient's notifications commit in `seq` order, so once
+ * seq N is visible every smaller one is too, and any that commit later are larger.
  */
-export async function* replayNotifications(
+export async function* notificationsAfter(
   db: Database,
-  params: { userId: string; afterId: string },
+  params: { userId: string; afterSeq: number },
 ): AsyncGenerator<UploadNotification> {
-  const after = Number(params.afterId);
-  const mine = eq(notifications.recipientId, params.userId);
-  const [cursorRow] = await db
-    .select({ createdAt: notifications.createdAt })
-    .from(notifications)
-    .where(and(mine, eq(notifications.id, after)));
-  // Without the cursor's row (its post was deleted), look back from the newest row before it.
-  const [anchor] = cursorRow
-    ? [cursorRow]
-    : await db
-        .select({ createdAt: notifications.createdAt })
-        .from(notifications)
-        .where(and(mine, lte(notifications.id, after)))
-        .orderBy(desc(notifications.id))
-        .limit(1);
-  if (anchor) {
-    const since = new Date(anchor.createdAt.getTime() - REPLAY_LOOK_BACK_SECONDS * 1000);
-    const lookBack = await selectNotifications(db)
-      .where(and(mine, gte(notifications.createdAt, since), lte(notifications.id, after)))
-      .orderBy(asc(notifications.id));
-    for (const row of lookBack) yield toNotification(row);
-  }
-  let cursor = after;
+  let cursor = params.afterSeq;
   for (;;) {
     const rows = await selectNotifications(db)
-      .where(and(mine, gt(notifications.id, cursor)))
-      .orderBy(asc(notifications.id))
+      .where(and(eq(notifications.recipientId, params.userId), gt(notifications.seq, cursor)))
+      .orderBy(asc(notifications.seq))
       .limit(REPLAY_PAGE);
     for (const row of rows) yield toNotification(row);
     const last = rows.at(-1);
     if (!last || rows.length < REPLAY_PAGE) return;
-    cursor = last.id;
+    cursor = last.seq;
   }
+}
+
+/** The recipient's newest `seq` (0 before their first notification). */
+export async function notificationHead(db: Database, params: { userId: string }): Promise<number> {
+  const [row] = await db
+    .select({ seq: notificationHeads.seq })
+    .from(notificationHeads)
+    .where(eq(notificationHeads.recipientId, params.userId));
+  return row?.seq ?? 0;
+}
+
+/**
+ * The newest `seq` of each of these recipients that has one, in one query whatever
+ * their number (the ids travel as one JSON parameter).
+ */
+export async function notificationHeadsOf(
+  db: Database,
+  params: { userIds: readonly string[] },
+): Promise<Map<string, number>> {
+  const heads = new Map<string, number>();
+  if (params.userIds.length === 0) return heads;
+  const rows = await queryRows(
+    db,
+    sql`select recipient_id, seq from ${notificationHeads}
+        where recipient_id in (select jsonb_array_elements_text(${JSON.stringify(params.userIds)}::jsonb))`,
+  );
+  for (const row of rows) heads.set(String(row.recipient_id), Number(row.seq));
+  return heads;
 }
 
 /** Rebuilds an upload's event for the given recipients (those connected to one process). */
@@ -176,10 +202,14 @@ export async function loadUploadEvent(
     .orderBy(asc(notifications.id));
   const first = rows[0];
   if (!first) return null;
-  const { id: _id, ...notification } = toNotification(first);
+  const { id: _id, eventId: _eventId, ...notification } = toNotification(first);
   return {
     postId: params.postId,
     notification: { ...notification, read: false },
-    recipients: rows.map((row) => ({ userId: row.recipientId, notificationId: String(row.id) })),
+    recipients: rows.map((row) => ({
+      userId: row.recipientId,
+      notificationId: String(row.id),
+      eventId: String(row.seq),
+    })),
   };
 }

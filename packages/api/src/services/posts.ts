@@ -2,7 +2,7 @@ import { type Post, PostMessages, UserMessages } from '@photogram/contracts';
 import { type Database, follows, posts, queryRows, users } from '@photogram/db';
 import { and, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
-import { type ProcessedImage, processImage } from '../media/pipeline';
+import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
@@ -53,7 +53,7 @@ function toPost(row: PostRow): Post {
   };
 }
 
-function selectPosts(db: Database, where: SQL | undefined, limit: number) {
+function selectPosts(db: Database | Transaction, where: SQL | undefined, limit: number) {
   return db
     .select(postColumns)
     .from(posts)
@@ -63,30 +63,63 @@ function selectPosts(db: Database, where: SQL | undefined, limit: number) {
     .limit(limit);
 }
 
-/** Stores the variants that are not stored yet; returns the keys this call wrote. */
-async function storeVariants(media: MediaStorage, image: ProcessedImage): Promise<string[]> {
-  const written: string[] = [];
-  try {
-    for (const variant of [image.display, image.thumb]) {
-      // Content-addressed: identical bytes already stored belong to another post too.
-      if (await media.exists(variant.key)) continue;
-      await media.put(variant.key, variant.data);
-      written.push(variant.key);
-    }
-    return written;
-  } catch (error: unknown) {
-    await removeKeys(media, written);
-    throw error;
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Media files are content-addressed, so posts with identical bytes share them. Whoever
+ * touches a key takes a transaction-scoped advisory lock on it: an upload holds it shared
+ * while it makes sure the files exist and records its post; removing a file holds it
+ * exclusively and first checks that no post uses the key. So a removal never deletes a
+ * file a committed or committing post uses, and an upload that comes after a removal
+ * writes the file again. Keys are locked in sorted order, so lockers cannot deadlock.
+ */
+async function lockMediaKeys(
+  tx: Transaction,
+  keys: readonly string[],
+  mode: 'shared' | 'exclusive',
+) {
+  for (const key of [...new Set(keys)].sort()) {
+    await tx.execute(
+      mode === 'shared'
+        ? sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`
+        : sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`,
+    );
   }
 }
 
-async function removeKeys(media: MediaStorage, keys: string[]) {
-  await Promise.allSettled(keys.map((key) => media.delete(key)));
+/**
+ * Removes the files of these keys that no post uses. Safe at any moment, for any keys:
+ * after a failed upload, after a delete, or from the sweeper.
+ */
+export async function releaseMedia(
+  deps: Pick<PostDeps, 'db' | 'media'>,
+  keys: readonly string[],
+): Promise<string[]> {
+  if (keys.length === 0) return [];
+  return deps.db.transaction(async (tx) => {
+    await lockMediaKeys(tx, keys, 'exclusive');
+    const used = new Set<string>();
+    const list = [...keys];
+    for (const row of await tx
+      .select({ imageKey: posts.imageKey, thumbKey: posts.thumbKey })
+      .from(posts)
+      .where(or(inArray(posts.imageKey, list), inArray(posts.thumbKey, list)))) {
+      used.add(row.imageKey);
+      used.add(row.thumbKey);
+    }
+    const removed = list.filter((key) => !used.has(key));
+    // Inside the lock: an upload of the same bytes waits, then finds the file gone and
+    // writes it again.
+    await Promise.all(removed.map((key) => deps.media.delete(key)));
+    return removed;
+  });
 }
 
 /**
- * Decodes, stores and records a photo. All or nothing: if any step fails, no row and
- * no file written by this call remain.
+ * Decodes, stores and records a photo. All or nothing: if any step fails, no row remains
+ * and the files no post uses are removed (or, if the database is gone too, swept later).
+ * Once the transaction has committed nothing can fail the call any more: the post is
+ * read inside it, and the publish afterwards only logs its errors.
  */
 export async function createPost(
   deps: PostDeps,
@@ -94,14 +127,22 @@ export async function createPost(
 ): Promise<Post> {
   const bytes = Buffer.from(await params.image.arrayBuffer());
   const processed = await processImage(bytes, params.maxPixels);
-  const written = await storeVariants(deps.media, processed);
+  const keys = [processed.display.key, processed.thumb.key];
   let post: Post;
   let recipients: Awaited<ReturnType<typeof fanOutUpload>> = [];
   try {
-    const id = await deps.db.transaction(async (tx) => {
-      // Replay looks back REPLAY_LOOK_BACK_SECONDS (60 s) for late commits; two statements
-      // of at most 20 s each keep this transaction well inside that window.
+    post = await deps.db.transaction(async (tx) => {
+      // Bounded: the fan-out locks the followers' heads, and every upload to a shared
+      // follower waits for this one. A statement cannot run longer than 20 s, and a
+      // process that stops talking mid-transaction (frozen, partitioned) loses it after
+      // 10 s rather than holding those locks for as long as it is gone.
       await tx.execute(sql`set local statement_timeout = '20s'`);
+      await tx.execute(sql`set local idle_in_transaction_session_timeout = '10s'`);
+      await lockMediaKeys(tx, keys, 'shared');
+      for (const variant of [processed.display, processed.thumb]) {
+        if (!(await deps.media.exists(variant.key)))
+          await deps.media.put(variant.key, variant.data);
+      }
       const [row] = await tx
         .insert(posts)
         .values({
@@ -115,11 +156,12 @@ export async function createPost(
         .returning({ id: posts.id });
       if (!row) throw new Error('insert into posts returned no row');
       recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
-      return row.id;
+      return getPost(tx, { postId: String(row.id) });
     });
-    post = await getPost(deps.db, { postId: String(id) });
   } catch (error: unknown) {
-    await removeKeys(deps.media, written);
+    await releaseMedia(deps, keys).catch((cleanup: unknown) => {
+      deps.reportError(cleanup, 'removing the files of a failed upload failed; the sweeper will');
+    });
     throw error;
   }
   // Only now, after commit: a follower must never hear of a post it cannot read yet.
@@ -143,7 +185,10 @@ export async function createPost(
   return post;
 }
 
-export async function getPost(db: Database, params: { postId: string }): Promise<Post> {
+export async function getPost(
+  db: Database | Transaction,
+  params: { postId: string },
+): Promise<Post> {
   const [row] = await selectPosts(db, eq(posts.id, Number(params.postId)), 1);
   if (!row) throw new NotFoundError(PostMessages.postNotFound);
   return toPost(row);
@@ -215,7 +260,7 @@ export async function listFeed(
   return toPage(rows, params.limit, toPost, (row) => row.id);
 }
 
-/** Deletes a post (author only) and the files no other post shares. */
+/** Deletes a post (author only) and the files no other post uses. */
 export async function deletePost(deps: PostDeps, params: { postId: string; userId: string }) {
   const keys = await deps.db.transaction(async (tx) => {
     const [post] = await tx
@@ -226,15 +271,12 @@ export async function deletePost(deps: PostDeps, params: { postId: string; userI
     if (!post) throw new NotFoundError(PostMessages.postNotFound);
     if (post.authorId !== params.userId) throw new ForbiddenError(PostMessages.notYourPost);
     await tx.delete(posts).where(eq(posts.id, Number(params.postId)));
-    const unshared: string[] = [];
-    for (const key of [post.imageKey, post.thumbKey]) {
-      const column = key === post.imageKey ? posts.imageKey : posts.thumbKey;
-      const [shared] = await tx.select({ n: count() }).from(posts).where(eq(column, key));
-      if (!shared?.n) unshared.push(key);
-    }
-    return unshared;
+    return [post.imageKey, post.thumbKey];
   });
-  // After commit: a failed unlink leaves an unreferenced file, never a post without its image.
-  await Promise.all(keys.map((key) => deps.media.delete(key)));
+  // After commit: a failure here leaves an unused file for the sweeper, never a post
+  // without its image.
+  await releaseMedia(deps, keys).catch((error: unknown) => {
+    deps.reportError(error, 'removing the files of a deleted post failed; the sweeper will');
+  });
   return { ok: true as const };
 }

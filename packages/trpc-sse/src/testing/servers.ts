@@ -120,6 +120,7 @@ export async function startStockServer(): Promise<TestServer> {
 
 export interface SSEServerOptions {
   maxBufferedBytes?: number;
+  reconnectDelayMs?: () => number;
   /** Answer 404 instead of handing requests `handle` declines to the stock handler. */
   noFallback?: boolean;
 }
@@ -134,6 +135,7 @@ export async function startSSEServer(options: SSEServerOptions = {}): Promise<Te
     createContext,
     onError,
     maxBufferedBytes: options.maxBufferedBytes,
+    reconnectDelayMs: options.reconnectDelayMs,
   } satisfies Partial<SSEHandlerOptions<ToyRouter>>;
   const sse = perPrefix((router) => createSSEHandler({ router, ...common }));
   const stock = stockHandlers(errors);

@@ -68,8 +68,8 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   const newest = useQuery(trpc.notifications.list.queryOptions({ limit: 20 }));
   useEffect(() => {
     if (startAfter !== null || !newest.data) return;
-    for (const item of newest.data.items) seen.current.add(item.id);
-    setStartAfter(newest.data.items[0]?.id ?? '0');
+    for (const item of newest.data.items) seen.current.add(item.eventId);
+    setStartAfter(newest.data.items[0]?.eventId ?? '0');
   }, [newest.data, startAfter]);
 
   useEffect(() => listenForReads(queryClient), [queryClient]);
