@@ -25,7 +25,7 @@ export interface PostgresBusOptions {
    * was never sent or never heard). 0 turns it off.
    */
   headCheckIntervalMs?: number;
-  /** The LISTEN connection's `application_name`. */
+  /** The LISTEN connection's `application_name` (default `photogram-listen-<pid>`). */
   applicationName?: string;
 }
 
@@ -56,7 +56,8 @@ export class PostgresBus implements NotificationBus {
     const bus = new PostgresBus(options);
     bus.#listener = await options.listen({
       channels: [UPLOADS_CHANNEL, REVOCATIONS_CHANNEL, PING_CHANNEL],
-      applicationName: options.applicationName,
+      // The pid tells operators (and fault tests) whose LISTEN connection this is.
+      applicationName: options.applicationName ?? `photogram-listen-${process.pid}`,
       onNotify: (channel, payload) => bus.#onNotify(channel, payload),
       onReconnect: () => {
         bus.catchUp().catch(options.onError);
