@@ -27,6 +27,11 @@ const EnvSchema = z
     BUS: z
       .enum(['memory', 'postgres'], { error: 'must be "memory" or "postgres"' })
       .default('memory'),
+    BUS_CHECK_INTERVAL_MS: z.coerce
+      .number({ error: 'must be a number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(0, 'must be 0 (off) or more')
+      .default(10_000),
     SSE_TRANSPORT: z
       .enum(['trpc-sse', 'stock'], { error: 'must be "trpc-sse" or "stock"' })
       .default('trpc-sse'),

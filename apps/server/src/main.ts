@@ -28,6 +28,7 @@ const bus =
         db: database.db,
         listen: database.listen,
         notify: database.notify,
+        headCheckIntervalMs: env.BUS_CHECK_INTERVAL_MS,
         // Only called for NOTIFYs, which arrive after `app` exists.
         onError: (error) => app.log.error({ err: error }, 'notification bus failed'),
       })
