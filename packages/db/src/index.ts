@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -46,6 +47,20 @@ export interface DatabaseHandle {
 const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /**
+ * The `node:diagnostics_channel` on which every statement a handle sends through drizzle
+ * is published as `{ query }` (BEGIN and COMMIT are the drivers' own and are not), so a
+ * measurement can count database round trips without the process that opened the
+ * database passing anything. Nothing is built or sent while nobody subscribes.
+ */
+export const QUERY_CHANNEL = 'photogram:db:query';
+const queryChannel = channel(QUERY_CHANNEL);
+const queryLogger = {
+  logQuery(query: string) {
+    if (queryChannel.hasSubscribers) queryChannel.publish({ query });
+  },
+};
+
+/**
  * Opens PostgreSQL (through postgres.js) when `url` is given, embedded PGlite otherwise,
  * and applies the committed migrations before returning.
  */
@@ -56,7 +71,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       max: options.maxConnections ?? 10,
       onnotice: () => {},
     });
-    const db = drizzlePostgres(sql, { schema });
+    const db = drizzlePostgres(sql, { schema, logger: queryLogger });
     try {
       await migratePostgres(db, { migrationsFolder });
     } catch (error: unknown) {
@@ -77,7 +92,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   // PGlite has no inter-process lock: one process per data folder.
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const client = new PGlite(options.dataDir);
-  const db = drizzlePglite(client, { schema });
+  const db = drizzlePglite(client, { schema, logger: queryLogger });
   try {
     await migratePglite(db, { migrationsFolder });
   } catch (error: unknown) {
