@@ -47,6 +47,34 @@ export interface DatabaseHandle {
 const migrationsFolder = fileURLToPath(new URL('../migrations', import.meta.url));
 
 /**
+ * Applies the migrations holding a session-level advisory lock, on a connection of its
+ * own, so that instances starting together on an empty database take turns: the first
+ * migrates and the others find nothing left to do. (Unlocked, they raced in
+ * `CREATE TABLE` and one failed on a duplicate key in `pg_type`.) If the process dies,
+ * the lock goes with its session.
+ */
+async function migrateWithLock(url: string) {
+  let lost = false;
+  const sql = postgres(url, {
+    max: 1,
+    onnotice: () => {},
+    connection: { application_name: 'photogram-migrate' },
+    onclose: () => {
+      lost = true;
+    },
+  });
+  try {
+    await sql`select pg_advisory_lock(hashtext('photogram migrations'))`;
+    await migratePostgres(drizzlePostgres(sql), { migrationsFolder });
+    // postgres.js reconnects by itself, and a new session does not hold the lock.
+    if (lost) throw new Error('The connection holding the migration lock was lost; start again.');
+    await sql`select pg_advisory_unlock(hashtext('photogram migrations'))`;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
  * The `node:diagnostics_channel` on which every statement a handle sends through drizzle
  * is published as `{ query }` (BEGIN and COMMIT are the drivers' own and are not), so a
  * measurement can count database round trips without the process that opened the
@@ -67,17 +95,12 @@ const queryLogger = {
 export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   if (options.url) {
     const url = options.url;
+    await migrateWithLock(url);
     const sql = postgres(url, {
       max: options.maxConnections ?? 10,
       onnotice: () => {},
     });
     const db = drizzlePostgres(sql, { schema, logger: queryLogger });
-    try {
-      await migratePostgres(db, { migrationsFolder });
-    } catch (error: unknown) {
-      await sql.end({ timeout: 1 });
-      throw error;
-    }
     return {
       db,
       kind: 'postgres',

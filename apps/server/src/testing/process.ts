@@ -3,9 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-async function freePort(): Promise<number> {
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
   const probe = createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const address = probe.address();
@@ -14,34 +16,98 @@ async function freePort(): Promise<number> {
   return address.port;
 }
 
+export interface SpawnOptions {
+  /** A fixed port, e.g. to restart a server where its clients will reconnect. */
+  port?: number;
+  /**
+   * The `DATA_DIR` to use. A folder given here is the caller's: `stop()` leaves it, so a
+   * PGlite server can be restarted on the same data. Without it a temporary one is made
+   * and removed on `stop()`.
+   */
+  dataDir?: string;
+  /** `pipe` gives the caller the child's stdout (`server.stdout`); it inherits otherwise. */
+  stdout?: 'inherit' | 'pipe';
+  /** Give up waiting for `/healthz` after this long (default 30 s). */
+  startTimeoutMs?: number;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface SpawnedServer {
+  url: string;
+  port: number;
+  dataDir: string;
+  child: ChildProcess;
+  /** The child's stdout when spawned with `stdout: 'pipe'`. */
+  stdout: Readable | null;
+  /** Resolves when the process has exited. */
+  exited: Promise<Exit>;
+  /** Whether the process is still running. */
+  readonly alive: boolean;
+  /** Sends a signal (SIGTERM, SIGSTOP, SIGKILL, …). */
+  signal(signal: NodeJS.Signals): void;
+  /** SIGTERM, then waits for the exit (and removes a temporary data folder). */
+  stop(): Promise<Exit>;
+}
+
 /** `src/main.ts` in a child process, as `npm start` runs it, with the given environment. */
-export async function spawnServer(env: Record<string, string>) {
-  const port = await freePort();
-  const dataDir = await mkdtemp(join(tmpdir(), 'photogram-proc-'));
+export async function spawnServer(
+  env: Record<string, string>,
+  options: SpawnOptions = {},
+): Promise<SpawnedServer> {
+  const port = options.port ?? (await freePort());
+  const ownsDataDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'photogram-proc-')));
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main], {
     env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
+  });
+  const exited = new Promise<Exit>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
   });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  const server: SpawnedServer = {
+    url,
+    port,
+    dataDir,
+    child,
+    stdout: child.stdout,
+    exited,
+    get alive() {
+      return child.exitCode === null && child.signalCode === null;
+    },
+    signal(signal) {
+      child.kill(signal);
+    },
+    async stop() {
+      if (server.alive) child.kill('SIGTERM');
+      const exit = await exited;
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      return exit;
+    },
+  };
+  const deadline = Date.now() + (options.startTimeoutMs ?? 30_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    if (!server.alive) {
+      const exit = await exited;
+      if (ownsDataDir) await rm(dataDir, { recursive: true, force: true });
+      throw new Error(`server exited with ${exit.code ?? exit.signal} before it was healthy`);
+    }
     const ok = await fetch(`${url}/healthz`).then(
       (response) => response.ok,
       () => false,
     );
     if (ok) break;
-    if (Date.now() > deadline) throw new Error('server did not start in 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (Date.now() > deadline) {
+      await server.stop();
+      throw new Error('server did not start in time');
+    }
+    // Polling is the readiness signal here: the child announces nothing else.
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  return {
-    url,
-    async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      await rm(dataDir, { recursive: true, force: true });
-    },
-  };
+  return server;
 }
