@@ -10,6 +10,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { type Listener, type ListenOptions, listenPglite, listenPostgres } from './listener';
+import { guardTransactions } from './postgres-transactions';
 import * as schema from './schema';
 
 export type { Listener, ListenOptions } from './listener';
@@ -65,7 +66,7 @@ async function migrateWithLock(url: string) {
   });
   try {
     await sql`select pg_advisory_lock(hashtext('photogram migrations'))`;
-    await migratePostgres(drizzlePostgres(sql), { migrationsFolder });
+    await migratePostgres(drizzlePostgres(guardTransactions(sql)), { migrationsFolder });
     // postgres.js reconnects by itself, and a new session does not hold the lock.
     if (lost) throw new Error('The connection holding the migration lock was lost; start again.');
     await sql`select pg_advisory_unlock(hashtext('photogram migrations'))`;
@@ -100,7 +101,7 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
       max: options.maxConnections ?? 10,
       onnotice: () => {},
     });
-    const db = drizzlePostgres(sql, { schema, logger: queryLogger });
+    const db = drizzlePostgres(guardTransactions(sql), { schema, logger: queryLogger });
     return {
       db,
       kind: 'postgres',
