@@ -1,9 +1,11 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MemoryBus, PostgresBus } from '@photogram/api';
+import { createLocalMediaStorage, MemoryBus, PostgresBus, sweepMedia } from '@photogram/api';
 import { openDatabase } from '@photogram/db';
 import { EnvError, loadEnv } from './env';
 import { buildServer } from './server';
+
+const MEDIA_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 function readEnv() {
   try {
@@ -22,6 +24,7 @@ const database = await openDatabase({
   url: env.DATABASE_URL,
   dataDir: join(env.DATA_DIR, 'pglite'),
 });
+const media = createLocalMediaStorage(env.MEDIA_DIR);
 const bus =
   env.BUS === 'postgres'
     ? await PostgresBus.start({
@@ -37,7 +40,7 @@ const app = await buildServer({
   bus,
   db: database.db,
   publicOrigin: env.PUBLIC_ORIGIN,
-  media: env.MEDIA_DIR,
+  media,
   maxUploadBytes: env.MAX_UPLOAD_BYTES,
   sseTransport: env.SSE_TRANSPORT,
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
@@ -79,6 +82,17 @@ try {
   app.log.info(
     `Photogram is running at http://${env.HOST}:${env.PORT} (${env.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${env.DATA_DIR}`})`,
   );
+  // Files no post uses (an upload killed before its commit) go at start-up and hourly.
+  const sweep = () => {
+    sweepMedia({ db: database.db, media }).then(
+      ({ removed, temporary }) => {
+        if (removed + temporary > 0) app.log.info({ removed, temporary }, 'swept unused media');
+      },
+      (error: unknown) => app.log.warn({ err: error }, 'sweeping unused media failed'),
+    );
+  };
+  sweep();
+  setInterval(sweep, MEDIA_SWEEP_INTERVAL_MS).unref();
 } catch (error: unknown) {
   app.log.error({ err: error }, 'could not start listening');
   await bus.close();

@@ -1,5 +1,6 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
+import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
@@ -11,15 +12,18 @@ import { startTestServer, type TestServer } from './testing/server';
 // give: those run on PostgreSQL only.
 const enabled = Boolean(process.env.DATABASE_URL);
 
+let database: Awaited<ReturnType<typeof createTestDatabase>>;
 let server: TestServer;
 let admin: postgres.Sql;
 beforeAll(async () => {
-  server = await startTestServer({ logger: { level: 'fatal' } });
-  if (enabled) admin = postgres(server.database.url ?? '', { max: 3, onnotice: () => {} });
+  database = await createTestDatabase();
+  server = await startTestServer({ database, logger: { level: 'fatal' } });
+  if (database.url) admin = postgres(database.url, { max: 3, onnotice: () => {} });
 });
 afterAll(async () => {
   await admin?.end({ timeout: 1 });
   await server?.close();
+  await database?.close();
 });
 
 async function signUp(prefix: string) {
