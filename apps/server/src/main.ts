@@ -3,7 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { createLocalMediaStorage, MemoryBus, PostgresBus, sweepMedia } from '@photogram/api';
 import { openDatabase } from '@photogram/db';
 import { EnvError, loadEnv } from './env';
+import { createLogStream } from './log-stream';
 import { buildServer } from './server';
+
+/** Whatever hangs on the way out, the process has ended this long after the signal. */
+const SHUTDOWN_DEADLINE_MS = 15_000;
 
 const MEDIA_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -20,6 +24,9 @@ function readEnv() {
 }
 
 const env = readEnv();
+// People at a terminal get readable lines; pipes and log collectors get JSON, written
+// without ever blocking (see createLogStream).
+const logStream = process.stdout.isTTY ? null : createLogStream();
 const database = await openDatabase({
   url: env.DATABASE_URL,
   dataDir: join(env.DATA_DIR, 'pglite'),
@@ -47,31 +54,42 @@ const app = await buildServer({
   logger: {
     level: env.LOG_LEVEL,
     redact: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]'],
-    // People at a terminal get readable lines; pipes and log collectors get JSON.
-    ...(process.stdout.isTTY
-      ? {
+    ...(logStream
+      ? { stream: logStream }
+      : {
           transport: {
             target: 'pino-pretty',
             options: { ignore: 'pid,hostname', translateTime: 'HH:MM:ss' },
           },
-        }
-      : {}),
+        }),
   },
 });
+
+/** Exits once the logs written so far are out, or after a second if stdout is stuck. */
+async function exit(code: number): Promise<never> {
+  await logStream?.flush(1_000);
+  process.exit(code);
+}
 
 let closing = false;
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
+  // Unref'd: it must not keep the process up, only end one that is stuck.
+  setTimeout(() => {
+    app.log.error({ signal }, `shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+    void exit(1);
+  }, SHUTDOWN_DEADLINE_MS).unref();
   app.log.info({ signal }, 'shutting down');
   try {
     await app.close();
     await bus.close();
     await database.close();
-    process.exit(0);
+    app.log.info({ droppedLogLines: logStream?.dropped ?? 0 }, 'shut down');
+    await exit(0);
   } catch (error: unknown) {
     app.log.error({ err: error }, 'shutdown failed');
-    process.exit(1);
+    await exit(1);
   }
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -97,5 +115,5 @@ try {
   app.log.error({ err: error }, 'could not start listening');
   await bus.close();
   await database.close();
-  process.exit(1);
+  await exit(1);
 }
