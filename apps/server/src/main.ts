@@ -6,6 +6,8 @@ import { EnvError, loadEnv } from './env';
 import { createLogStream } from './log-stream';
 import { buildServer } from './server';
 
+/** Requests in flight at SIGTERM get this long to finish (and uploads to publish). */
+const DRAIN_TIMEOUT_MS = 10_000;
 /** Whatever hangs on the way out, the process has ended this long after the signal. */
 const SHUTDOWN_DEADLINE_MS = 15_000;
 
@@ -72,6 +74,11 @@ async function exit(code: number): Promise<never> {
 }
 
 let closing = false;
+/**
+ * Drains, then closes in order: requests finish (uploads commit and publish), event
+ * streams end so their clients reconnect elsewhere, the listening socket and the
+ * connections close, then the bus, then the database that both of those use.
+ */
 async function shutdown(signal: string) {
   if (closing) return;
   closing = true;
@@ -82,6 +89,9 @@ async function shutdown(signal: string) {
   }, SHUTDOWN_DEADLINE_MS).unref();
   app.log.info({ signal }, 'shutting down');
   try {
+    if (!(await app.drain(DRAIN_TIMEOUT_MS))) {
+      app.log.warn(`requests still running after ${DRAIN_TIMEOUT_MS} ms; closing anyway`);
+    }
     await app.close();
     await bus.close();
     await database.close();

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import helmet from '@fastify/helmet';
 import fastifyStatic from '@fastify/static';
@@ -18,8 +19,17 @@ import {
 import { MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
 import type { Database } from '@photogram/db';
 import { sql } from 'drizzle-orm';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyRequest,
+  type FastifyServerOptions,
+} from 'fastify';
 import { trpcRoute } from './trpc-route';
+
+/** How long each part of `/healthz` may take before it counts as down. */
+const HEALTH_CHECK_TIMEOUT_MS = 2_000;
+/** What clients refused during a drain are told to wait before trying again. */
+const DRAIN_RETRY_AFTER_SECONDS = 5;
 
 export interface ServerDeps {
   db: Database;
@@ -41,13 +51,38 @@ export interface ServerDeps {
   sseTransport?: 'trpc-sse' | 'stock';
 }
 
-/** The Fastify app: tRPC at /trpc, /healthz, the SPA. Listening is the caller's business. */
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The first step of shutting down: refuses new requests (503 with `Retry-After`; new
+     * event streams are dropped so that they retry), waits up to `timeoutMs` for those in
+     * flight to finish, then ends the event streams so clients reconnect elsewhere.
+     * Resolves true if every request finished in time. `close()` comes next.
+     */
+    drain(timeoutMs: number): Promise<boolean>;
+  }
+}
+
+/** An event stream request, as EventSource sends it. */
+function isEventStream(request: FastifyRequest): boolean {
+  return (
+    request.method === 'GET' && (request.headers.accept?.includes('text/event-stream') ?? false)
+  );
+}
+
+/**
+ * The Fastify app: tRPC at /trpc, /healthz, /livez, the SPA. Listening is the caller's
+ * business; `drain()` comes before `close()` on shutdown.
+ */
 export async function buildServer(deps: ServerDeps) {
   const https = deps.publicOrigin?.startsWith('https:') ?? false;
   const app = Fastify({
     logger: deps.logger ?? false,
     // Open SSE streams would otherwise keep `close()` waiting forever.
     forceCloseConnections: true,
+    // `drain()` has refused new work by the time `close()` runs, and Fastify's own 503
+    // would also reach event streams, which EventSource never retries after a non-200.
+    return503OnClosing: false,
     // No route reads `request.query` (tRPC parses its own URL), but Fastify parses it for
     // every request and keeps it as long as the response is open: a subscription's
     // `?input=` would stay in memory as a string built character by character.
@@ -59,6 +94,35 @@ export async function buildServer(deps: ServerDeps) {
   const maxUploadBytes = deps.maxUploadBytes ?? MAX_UPLOAD_BYTES_DEFAULT;
   const bus = deps.bus ?? new MemoryBus();
   if (!deps.bus) app.addHook('onClose', () => bus.close());
+  const inFlight = trackRequests();
+  let draining = false;
+  // tRPC calls that arrived while draining: the route answers them in tRPC's error shape.
+  const refused = new WeakSet<IncomingMessage>();
+  // Before everything else, helmet included: a refused request costs nothing.
+  app.addHook('onRequest', async (request, reply) => {
+    if (isEventStream(request)) {
+      if (!draining) return;
+      // A stream opened now would be ended in a moment. Dropping the connection is a
+      // network error, which EventSource retries (a 503 would make it give up for good).
+      reply.hijack();
+      request.raw.socket.destroy();
+      return;
+    }
+    inFlight.start(reply.raw);
+    if (!draining) return;
+    // Decided once, on arrival: a request admitted before the drain runs to its end.
+    if (request.url.startsWith('/trpc/')) {
+      refused.add(request.raw);
+      return;
+    }
+    if (request.url === '/healthz' || request.url === '/livez') return;
+    return reply
+      .code(503)
+      .header('retry-after', String(DRAIN_RETRY_AFTER_SECONDS))
+      .header('connection', 'close')
+      .send({ error: 'The server is restarting. Please try again in a moment.' });
+  });
+
   const apiDeps = {
     db: deps.db,
     bus,
@@ -90,7 +154,7 @@ export async function buildServer(deps: ServerDeps) {
     strictTransportSecurity: https,
   });
 
-  await trpcRoute(app, {
+  const routes = await trpcRoute(app, {
     router: appRouter,
     createContext: (request) =>
       createContext(apiDeps, {
@@ -103,6 +167,8 @@ export async function buildServer(deps: ServerDeps) {
     maxJsonBytes: 1024 * 1024,
     maxMultipartBytes: maxUploadBytes + 64 * 1024,
     sseTransport: deps.sseTransport ?? 'trpc-sse',
+    isRefused: (request) => refused.has(request),
+    retryAfterSeconds: DRAIN_RETRY_AFTER_SECONDS,
   });
 
   app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {
@@ -117,9 +183,21 @@ export async function buildServer(deps: ServerDeps) {
       .send(file.stream);
   });
 
+  const health = healthChecks(app, {
+    database: () => deps.db.execute(sql`select 1`),
+    bus: () => bus.check(),
+  });
+  // Ready: a load balancer sends traffic here only while this answers 200.
   app.get('/healthz', async (_request, reply) => {
-    await deps.db.execute(sql`select 1`);
+    reply.header('cache-control', 'no-store');
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    const down = await health.down();
+    if (down.length > 0) return reply.code(503).send({ status: 'unavailable', down });
     return reply.send({ status: 'ok' });
+  });
+  // Live: the process answers, whatever its database does (restarting would not help).
+  app.get('/livez', async (_request, reply) => {
+    return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
 
   const webRoot = deps.webRoot ?? null;
@@ -151,5 +229,94 @@ export async function buildServer(deps: ServerDeps) {
     return reply.code(404).send({ error: 'Not found' });
   });
 
+  // See `FastifyInstance.drain` above.
+  async function drain(timeoutMs: number): Promise<boolean> {
+    draining = true;
+    const finished = await inFlight.settled(timeoutMs);
+    await routes.closeStreams();
+    return finished;
+  }
+
+  app.decorate('drain', drain);
   return app;
+}
+
+/** Counts the requests whose responses are not finished yet. */
+function trackRequests() {
+  let open = 0;
+  let onIdle: (() => void) | null = null;
+  return {
+    start(res: ServerResponse) {
+      open += 1;
+      // 'close' comes once per response, when it has been sent or its connection is gone.
+      res.once('close', () => {
+        open -= 1;
+        if (open === 0) onIdle?.();
+      });
+    },
+    /** Resolves true once none are open, false if `timeoutMs` passes first. */
+    settled(timeoutMs: number): Promise<boolean> {
+      if (open === 0) return Promise.resolve(true);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          onIdle = null;
+          resolve(false);
+        }, timeoutMs);
+        onIdle = () => {
+          clearTimeout(timer);
+          onIdle = null;
+          resolve(true);
+        };
+      });
+    },
+  };
+}
+
+/**
+ * The parts `/healthz` asks, each bounded by HEALTH_CHECK_TIMEOUT_MS. A check still
+ * running is shared by the requests that come meanwhile, so a hung database gathers one
+ * pending probe, not one per poll. Changes of state are logged, not every failed poll.
+ */
+function healthChecks(
+  app: FastifyInstance,
+  parts: Record<string, () => Promise<unknown>>,
+): { down(): Promise<string[]> } {
+  const running = new Map<string, Promise<unknown>>();
+  const wasDown = new Set<string>();
+
+  async function isUp(name: string, check: () => Promise<unknown>): Promise<boolean> {
+    let probe = running.get(name);
+    if (!probe) {
+      probe = Promise.resolve()
+        .then(check)
+        .finally(() => running.delete(name));
+      running.set(name, probe);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no answer within ${HEALTH_CHECK_TIMEOUT_MS} ms`)),
+        HEALTH_CHECK_TIMEOUT_MS,
+      );
+    });
+    try {
+      await Promise.race([probe, timeout]);
+      if (wasDown.delete(name)) app.log.info({ part: name }, 'health check passes again');
+      return true;
+    } catch (error: unknown) {
+      if (!wasDown.has(name)) app.log.warn({ err: error, part: name }, 'health check fails');
+      wasDown.add(name);
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  return {
+    async down() {
+      const entries = Object.entries(parts);
+      const up = await Promise.all(entries.map(([name, check]) => isUp(name, check)));
+      return entries.filter((_entry, index) => !up[index]).map(([name]) => name);
+    },
+  };
 }

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import {
   type AppRouter,
   type Context,
@@ -5,6 +6,7 @@ import {
   serializeSubscriptionData,
 } from '@photogram/api';
 import { createSSEHandler } from '@photogram/trpc-sse';
+import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -20,7 +22,24 @@ export interface TrpcRouteOptions {
    * `stock` (tRPC's own SSE, kept for comparison).
    */
   sseTransport: 'trpc-sse' | 'stock';
+  /** Whether this call arrived while the server drains: it is refused with a 503. */
+  isRefused(request: IncomingMessage): boolean;
+  /** The `Retry-After` of that 503. */
+  retryAfterSeconds: number;
 }
+
+/** What the server still needs from the route once it is mounted. */
+export interface TrpcRoute {
+  /** Ends every open event stream, so its client reconnects to whichever server answers. */
+  closeStreams(): Promise<void>;
+}
+
+/** What createContext throws while draining, so the refusal has tRPC's own error shape. */
+const restarting = () =>
+  new TRPCError({
+    code: 'SERVICE_UNAVAILABLE',
+    message: 'The server is restarting. Please try again in a moment.',
+  });
 
 function toHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -70,7 +89,10 @@ function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo 
  * the node-http handler counts the bytes as they arrive and answers PAYLOAD_TOO_LARGE
  * (413, in tRPC's error shape) as soon as a body passes `maxBodySize`.
  */
-export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions) {
+export async function trpcRoute(
+  app: FastifyInstance,
+  options: TrpcRouteOptions,
+): Promise<TrpcRoute> {
   const sse =
     options.sseTransport === 'trpc-sse'
       ? createSSEHandler({
@@ -85,6 +107,7 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
         })
       : null;
   // Before Fastify drops the sockets: end every stream cleanly so clients reconnect.
+  // (Shutdown ends them earlier, in `closeStreams`; then this finds none left.)
   if (sse) app.addHook('preClose', () => sse.close());
 
   await app.register(async (scope) => {
@@ -114,13 +137,21 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
         if (value !== undefined) reply.raw.setHeader(name, value);
       }
       const multipart = request.headers['content-type']?.startsWith('multipart/form-data') ?? false;
+      const refused = options.isRefused(request.raw);
+      if (refused) {
+        reply.raw.setHeader('retry-after', String(options.retryAfterSeconds));
+        reply.raw.setHeader('connection', 'close');
+      }
       await nodeHTTPRequestHandler({
         router: options.router,
         req: request.raw,
         res: reply.raw,
         path: request.params.path,
         maxBodySize: multipart ? options.maxMultipartBytes : options.maxJsonBytes,
-        createContext: () => options.createContext(requestInfo(request, reply)),
+        createContext: () =>
+          refused
+            ? Promise.reject(restarting())
+            : options.createContext(requestInfo(request, reply)),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {
             request.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
@@ -129,4 +160,10 @@ export async function trpcRoute(app: FastifyInstance, options: TrpcRouteOptions)
       });
     });
   });
+
+  return {
+    closeStreams: async () => {
+      await sse?.close();
+    },
+  };
 }
