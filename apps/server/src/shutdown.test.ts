@@ -8,7 +8,7 @@ import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { freePort, type SpawnedServer, spawnServer } from './testing/process';
 import { startTestServer } from './testing/server';
-import { watchUploads } from './testing/subscriber';
+import { eventIdsFromList, receivedOnceExpected, watchUploads } from './testing/subscriber';
 
 /** main.ts's hard deadline, plus room for a loaded machine to deliver the exit. */
 const EXIT_WITHIN_MS = 15_000 + 5_000;
@@ -178,7 +178,10 @@ test('SIGTERM with uploads in flight: each upload the client was told succeeded 
     expect(new Map(succeeded.map((outcome) => [outcome.postId, outcome.caption]))).toEqual(stored);
     const storedCaptions = new Set(stored.values());
     expect(failed.filter((outcome) => storedCaptions.has(outcome.caption))).toEqual([]);
-    // delivery assertions:
+    // The follower, subscribed across every restart, got each notification once, in order.
+    const events = await eventIdsFromList(follower.client);
+    expect(events).toHaveLength(4 * ROUNDS);
+    expect(await receivedOnceExpected(watch, events, 20_000)).toEqual(events);
     watch.stop();
   } finally {
     await server.stop();

@@ -127,16 +127,43 @@ export async function deliveredAndExpected(
   options: { afterSeq?: number; timeoutMs?: number } = {},
 ): Promise<{ received: string[]; expected: string[] }> {
   const expected = await eventIdsInDatabase(db, userId, options.afterSeq);
+  return { received: await receivedOnceExpected(watch, expected, options.timeoutMs), expected };
+}
+
+/**
+ * The event ids of the person's notifications as `notifications.list` shows them, oldest
+ * first: what a subscriber from "0" must have received (for servers whose database the
+ * test cannot open, such as a PGlite folder held by another process).
+ */
+export async function eventIdsFromList(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  let cursor: string | null = null;
+  do {
+    const page: Awaited<ReturnType<Client['notifications']['list']['query']>> =
+      await client.notifications.list.query({ cursor, limit: 100 });
+    for (const item of page.items) ids.push(item.eventId);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return ids.reverse();
+}
+
+/** Waits for `expected.length` deliveries (or the timeout), then returns every one received. */
+export async function receivedOnceExpected(
+  watch: ReturnType<typeof watchUploads>,
+  expected: readonly string[],
+  timeoutMs?: number,
+): Promise<string[]> {
   await watch
     .until(
       () => watch.deliveries.length >= expected.length,
       `${expected.length} events (have ${watch.deliveries.length})`,
-      options.timeoutMs,
+      timeoutMs,
     )
     .catch(() => {
-      // The comparison below shows what is missing.
+      // The caller's comparison shows what is missing.
     });
-  // Anything arriving late past the count would be a duplicate: give it a moment to show.
+  // A duplicate would arrive after the count is reached: give it a moment to show. This
+  // can only make the comparison stricter, never let a wrong delivery pass.
   await new Promise((resolve) => setTimeout(resolve, 100));
-  return { received: [...watch.deliveries], expected };
+  return [...watch.deliveries];
 }
