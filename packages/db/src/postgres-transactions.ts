@@ -45,18 +45,19 @@ function toScope(callback: unknown): Scope {
 
 async function guardedScope(tx: postgres.TransactionSql, scope: Scope, state: { over: boolean }) {
   let result: unknown;
-  let failure: { error: unknown } | null = null;
   try {
     result = await scope(guardQueries(tx, state));
   } catch (error: unknown) {
-    failure = { error };
+    // A closing connection rejects the in-flight query and the transaction in the same
+    // turn, and which of the two reaches here first depends on how many awaits lie on
+    // each path. Once that turn's microtasks have all run, `over` says which it was.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (state.over) return new Promise<never>(() => {});
+    throw error;
   }
-  // postgres.js rejects the transaction in the turn its connection closes, and whatever
-  // the callback was waiting for settles in that turn too. Once that turn's microtasks
-  // have run, `over` tells whether COMMIT or ROLLBACK still has a connection to go to.
-  await new Promise((resolve) => setImmediate(resolve));
+  // No wait on success: a callback cannot finish in the turn its connection closed (the
+  // close settles no query), and by any later turn `over` is already set.
   if (state.over) return new Promise<never>(() => {});
-  if (failure) throw failure.error;
   return result;
 }
 
