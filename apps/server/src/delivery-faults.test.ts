@@ -4,11 +4,11 @@ import { createTestDatabase } from '@photogram/db/testing';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
+import { type Person, signUpPerson } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { type SpawnedServer, spawnServer } from './testing/process';
 import { seededRandom } from './testing/random';
-import { deliveredAndExpected, watchUploads } from './testing/subscriber';
+import { churn, deliveredAndExpected, watchUploads } from './testing/subscriber';
 
 // Faults between server processes sharing PostgreSQL (BUS=postgres). PGlite is one
 // process per folder, so these need DATABASE_URL; the same delivery paths run on PGlite
@@ -46,16 +46,9 @@ async function start(url = database.url ?? '', env: Record<string, string> = {})
   return server;
 }
 
-async function signUp(url: string, prefix: string) {
-  const person = createTestClient(url);
-  const { user } = await person.client.auth.signUp.mutate({
-    username: uniqueUsername(prefix),
-    password: 'password123',
-  });
-  return { ...person, user };
-}
+const signUp = (url: string, prefix: string) => signUpPerson(url, prefix);
 
-const upload = async (person: Awaited<ReturnType<typeof signUp>>, caption: string) =>
+const upload = async (person: Person, caption: string) =>
   person.client.posts.upload.mutate(uploadForm(await solidImage(24, 24), { caption }));
 
 /** Backends of one server process's LISTEN connection. */
@@ -224,26 +217,13 @@ test.skipIf(!enabled)(
     const watches = fans.map((fan) => watchUploads(fan.client));
     await Promise.all(watches.map((watch) => watch.started()));
 
-    let uploading = true;
-    const churn = (async () => {
-      while (uploading) {
-        const watch = watches[Math.floor(random() * watches.length)];
-        if (random() < 0.5) watch?.resume();
-        else {
-          watch?.stop();
-          await new Promise((resolve) => setTimeout(resolve, random() * 50));
-          watch?.resume();
-        }
-        await new Promise((resolve) => setTimeout(resolve, random() * 20));
-      }
-    })();
+    const churning = churn(watches, random, { maxGapMs: 50, maxPauseMs: 20 });
     await Promise.all(
       authors.map(async (author) => {
         for (let index = 0; index < 6; index++) await upload(author, `churn ${index}`);
       }),
     );
-    uploading = false;
-    await churn;
+    await churning.stop();
     for (const watch of watches) watch.resume();
 
     for (const [index, fan] of fans.entries()) {

@@ -1,7 +1,7 @@
 import { MemoryBus, PostgresBus, type RouterOutputs, type UploadEvent } from '@photogram/api';
 import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
+import { createTestClient, type Person, signUpPerson } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
 import { deliveredAndExpected, watchUploads } from './testing/subscriber';
@@ -35,14 +35,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function signUp(prefix: string, url = server.url) {
-  const person = createTestClient(url);
-  const { user } = await person.client.auth.signUp.mutate({
-    username: uniqueUsername(prefix),
-    password: 'password123',
-  });
-  return { ...person, user };
-}
+const signUp = (prefix: string, url = server.url) => signUpPerson(url, prefix);
 
 const photo = () => solidImage(24, 24);
 
@@ -119,7 +112,7 @@ test('a stream resumed from an id that was never this person’s carries on from
 });
 
 /** The same person on another server: the cookie jar carried over. */
-function createTestClientFor(url: string, person: Awaited<ReturnType<typeof signUp>>) {
+function createTestClientFor(url: string, person: Person) {
   const copy = createTestClient(url);
   copy.setCookies(person.cookieHeader());
   return copy;

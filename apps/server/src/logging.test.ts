@@ -1,21 +1,9 @@
 import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test } from 'vitest';
-import { type Exit, type SpawnedServer, spawnServer } from './testing/process';
+import { exitWithin, type SpawnedServer, spawnServer } from './testing/process';
 
 /** main.ts's hard deadline, plus room for a loaded machine to deliver the exit. */
 const EXIT_WITHIN_MS = 15_000 + 5_000;
-
-async function exitWithin(server: SpawnedServer, ms: number): Promise<Exit | 'still running'> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'still running'>((resolve) => {
-    timer = setTimeout(() => resolve('still running'), ms);
-  });
-  try {
-    return await Promise.race([server.exited, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 async function withLoggingServer(run: (server: SpawnedServer) => Promise<void>) {
   const database = process.env.DATABASE_URL ? await createTestDatabase() : null;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { createTestClient, failure, uniqueUsername } from './testing/client';
+import { failure, type Person, signUpPerson } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
 
@@ -26,16 +26,7 @@ afterAll(async () => {
   await database?.close();
 });
 
-async function signUp(prefix: string) {
-  const person = createTestClient(server.url);
-  const { user } = await person.client.auth.signUp.mutate({
-    username: uniqueUsername(prefix),
-    password: 'password123',
-  });
-  return { ...person, user };
-}
-
-type Person = Awaited<ReturnType<typeof signUp>>;
+const signUp = (prefix: string) => signUpPerson(server.url, prefix);
 
 /** An author with one follower who has had a notification, so the follower has a head row. */
 async function authorWithFollower(prefix: string) {

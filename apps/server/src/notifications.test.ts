@@ -8,7 +8,7 @@ import { createTestClient, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { seededRandom } from './testing/random';
 import { startTestServer, type TestServer } from './testing/server';
-import { deliveredAndExpected, watchUploads } from './testing/subscriber';
+import { churn, deliveredAndExpected, watchUploads } from './testing/subscriber';
 
 let server: TestServer;
 let photo: Buffer;
@@ -199,25 +199,12 @@ test('parallel uploads racing reconnects: every subscriber receives each of its 
   const watches = readers.map((reader) => watchUploads(reader.client));
   await Promise.all(watches.map((watch) => watch.started()));
 
-  let uploading = true;
-  const churn = (async () => {
-    while (uploading) {
-      const watch = watches[Math.floor(random() * watches.length)];
-      if (random() < 0.5) watch?.resume();
-      else {
-        watch?.stop();
-        await new Promise((resolve) => setTimeout(resolve, random() * 40));
-        watch?.resume();
-      }
-      await new Promise((resolve) => setTimeout(resolve, random() * 30));
-    }
-  })();
+  const churning = churn(watches, random, { maxGapMs: 40, maxPauseMs: 30 });
   const uploads = authors.flatMap((author) =>
     Array.from({ length: 8 }, (_, index) => upload(author, `race ${index}`)),
   );
   await Promise.all(uploads);
-  uploading = false;
-  await churn;
+  await churning.stop();
   for (const watch of watches) watch.resume();
 
   for (const [index, reader] of readers.entries()) {

@@ -6,7 +6,7 @@ import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
-import { freePort, type SpawnedServer, spawnServer } from './testing/process';
+import { exitWithin, freePort, type SpawnedServer, spawnServer } from './testing/process';
 import { startTestServer } from './testing/server';
 import { eventIdsFromList, receivedOnceExpected, watchUploads } from './testing/subscriber';
 
@@ -89,18 +89,6 @@ async function untilDraining(server: SpawnedServer) {
     if (response?.status === 503 && dig(body, ['status']) === 'draining') return;
     if (Date.now() > deadline) throw new Error('the server never reported draining');
     await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-async function exitWithin(server: SpawnedServer, ms: number) {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'still running'>((resolve) => {
-    timer = setTimeout(() => resolve('still running'), ms);
-  });
-  try {
-    return await Promise.race([server.exited, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

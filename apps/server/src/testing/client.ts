@@ -56,6 +56,17 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
   };
 }
 
+/** A person signed up through the API (a fresh username), with their own cookie jar. */
+export async function signUpPerson(baseUrl: string, prefix = 'user') {
+  const person = createTestClient(baseUrl);
+  const { user } = await person.client.auth.signUp.mutate({
+    username: uniqueUsername(prefix),
+    password: 'password123',
+  });
+  return { ...person, user };
+}
+export type Person = Awaited<ReturnType<typeof signUpPerson>>;
+
 let counter = 0;
 /** A username no other test uses. */
 export function uniqueUsername(prefix = 'user') {

@@ -111,3 +111,19 @@ export async function spawnServer(
   }
   return server;
 }
+
+/** The server's exit, or 'still running' if it has not exited within `ms`. */
+export async function exitWithin(
+  server: SpawnedServer,
+  ms: number,
+): Promise<Exit | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'still running'>((resolve) => {
+    timer = setTimeout(() => resolve('still running'), ms);
+  });
+  try {
+    return await Promise.race([server.exited, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

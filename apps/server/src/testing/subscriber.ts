@@ -167,3 +167,33 @@ export async function receivedOnceExpected(
   await new Promise((resolve) => setTimeout(resolve, 100));
   return [...watch.deliveries];
 }
+
+/**
+ * Drops and resumes random subscribers (seeded) until `stop()`, as people's flaky networks
+ * would: half the time a resume at once, half a drop and a resume up to `maxGapMs` later.
+ */
+export function churn(
+  watches: ReadonlyArray<ReturnType<typeof watchUploads>>,
+  random: () => number,
+  options: { maxGapMs: number; maxPauseMs: number },
+) {
+  let running = true;
+  const done = (async () => {
+    while (running) {
+      const watch = watches[Math.floor(random() * watches.length)];
+      if (random() < 0.5) watch?.resume();
+      else {
+        watch?.stop();
+        await new Promise((resolve) => setTimeout(resolve, random() * options.maxGapMs));
+        watch?.resume();
+      }
+      await new Promise((resolve) => setTimeout(resolve, random() * options.maxPauseMs));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await done;
+    },
+  };
+}
