@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { BenchDatabase } from './database';
-import { isServerMessage, type ServerMessage } from './ipc';
+import { isServerMessage, type ServerMessage, type ServerStats } from './ipc';
 
 export const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
@@ -21,11 +21,19 @@ export interface BenchServer {
   ready: Extract<ServerMessage, { type: 'ready' }>;
   /** The server's memory after `gc()`. */
   memory(): Promise<NodeJS.MemoryUsage>;
+  /** The server's CPU time and database statements so far. */
+  stats(): Promise<ServerStats>;
   /** Forgets fan-out starts reported so far. */
   clearFanouts(): void;
   /** The first fan-out start reported since the last `clearFanouts()`. */
   fanoutStart(timeoutMs?: number): Promise<bigint>;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 15 s), resolved once the process has exited, with how. */
+  stop(): Promise<ServerExit>;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
 }
 
 /** BENCH_CPU_PROF=<folder>: each server writes a V8 CPU profile there when it exits. */
@@ -44,8 +52,9 @@ function knob(name: string): string | undefined {
 export async function startServer(
   script: 'server-process.ts' | 'raw-sse-server.ts',
   env: Record<string, string | undefined>,
+  { port: fixedPort }: { port?: number } = {},
 ): Promise<BenchServer> {
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const child: ChildProcess = spawn(
     process.execPath,
     [
@@ -68,6 +77,7 @@ export async function startServer(
 
   const fanouts: bigint[] = [];
   const memoryWaiters: Array<(usage: NodeJS.MemoryUsage) => void> = [];
+  const statsWaiters: Array<(stats: ServerStats) => void> = [];
   const ready = await new Promise<Extract<ServerMessage, { type: 'ready' }>>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${script} did not start in 60 s`)), 60_000);
     child.once('exit', (code) => {
@@ -83,6 +93,8 @@ export async function startServer(
         fanouts.push(BigInt(message.at));
       } else if (message.type === 'memory') {
         memoryWaiters.shift()?.(message.usage);
+      } else if (message.type === 'stats') {
+        statsWaiters.shift()?.(message.stats);
       }
     });
   });
@@ -94,6 +106,14 @@ export async function startServer(
       return new Promise((resolve, reject) => {
         memoryWaiters.push(resolve);
         child.send({ type: 'memory' }, (error) => {
+          if (error) reject(error);
+        });
+      });
+    },
+    stats() {
+      return new Promise((resolve, reject) => {
+        statsWaiters.push(resolve);
+        child.send({ type: 'stats' }, (error) => {
           if (error) reject(error);
         });
       });
@@ -110,28 +130,39 @@ export async function startServer(
       return fanouts[0] ?? 0n;
     },
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.exitCode !== null || child.signalCode !== null) {
+        return { code: child.exitCode, signal: child.signalCode };
+      }
+      const exited = new Promise<ServerExit>((resolve) =>
+        child.once('exit', (code, signal) => resolve({ code, signal })),
+      );
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
+      const exit = await exited;
       clearTimeout(killer);
+      return exit;
     },
   };
 }
 
 /**
  * Photogram itself (`server-process.ts`) on a bench database, logging only warnings;
- * `env` adds to that (`SSE_TRANSPORT`, `BUS`).
+ * `env` adds to that (`SSE_TRANSPORT`, `BUS`). `port`: a fixed one, e.g. to restart a
+ * server where its clients will reconnect.
  */
 export function startPhotogram(
   database: Pick<BenchDatabase, 'dataDir' | 'url'>,
   env: Record<string, string> = {},
+  options: { port?: number } = {},
 ): Promise<BenchServer> {
-  return startServer('server-process.ts', {
-    DATA_DIR: database.dataDir,
-    DATABASE_URL: database.url,
-    LOG_LEVEL: 'warn',
-    ...env,
-  });
+  return startServer(
+    'server-process.ts',
+    {
+      DATA_DIR: database.dataDir,
+      DATABASE_URL: database.url,
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
+    options,
+  );
 }

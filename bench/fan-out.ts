@@ -195,9 +195,11 @@ async function measure(
     const summaries: Summary[] = [];
     for (let event = 1; event <= MEASURED_EVENTS; event++) {
       server.clearFanouts();
+      const before = await server.stats();
       const postId = await target.trigger(`measured ${event}`);
       const complete = await streams.waitForEvents(expected * event, DELIVERY_TIMEOUT_MS);
       const start = await server.fanoutStart();
+      const after = await server.stats();
       if (!complete) {
         options.log(
           `  event ${event}: only ${streams.events - expected * (event - 1)} of ${expected} streams got it`,
@@ -213,7 +215,15 @@ async function measure(
       if (event === 1) result.received = latencies.length;
       else result.received = Math.min(result.received, latencies.length);
       summaries.push(summarize(latencies));
-      options.log(`  event ${event}: last ${summaries.at(-1)?.max.toFixed(1)} ms`);
+      const statements = Object.entries(after.statements)
+        .map(
+          ([statement, count]) => [statement, count - (before.statements[statement] ?? 0)] as const,
+        )
+        .filter(([, count]) => count > 0)
+        .map(([statement, count]) => `${count} × ${statement}`);
+      options.log(
+        `  event ${event}: last ${summaries.at(-1)?.max.toFixed(1)} ms${statements.length > 0 ? `; the upload and its fan-out sent ${statements.join(', ')}` : ''}`,
+      );
     }
     result.events = summaries.length;
     result.latency = medianSummary(summaries);

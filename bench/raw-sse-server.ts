@@ -9,9 +9,9 @@
  */
 import { createServer, type ServerResponse } from 'node:http';
 import superjson from 'superjson';
-import { answerMemoryRequests, send } from './ipc';
+import { answerBenchRequests, readStats, send } from './ipc';
 
-answerMemoryRequests();
+answerBenchRequests(() => readStats());
 
 // Shaped and sized like Photogram's upload notification, through the same transformer.
 const notification = {

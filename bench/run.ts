@@ -1,10 +1,12 @@
 /**
- * `npm run bench`: fan-out, upload and feed measurements against real servers started as
- * child processes, printed as one table on stdout (progress goes to stderr). Results are
- * printed, not asserted. Knobs (read here only):
- *   BENCH_ONLY=fanout,upload,feed     which parts to run (default: all)
- *   BENCH_SUBSCRIBERS=1000,10000      fan-out sizes
+ * `npm run bench`: fan-out, reconnect-storm, upload and feed measurements against real
+ * servers started as child processes, printed as one table on stdout (progress goes to
+ * stderr). Results are printed, not asserted. Knobs (read here only):
+ *   BENCH_ONLY=fanout,reconnect,upload,feed  which parts to run (default: all)
+ *   BENCH_SUBSCRIBERS=1000,10000      fan-out and reconnect-storm sizes
  *   BENCH_SERVERS=raw,trpc-sse,stock  fan-out servers
+ *   BENCH_RECONNECT=retry,herd        reconnect storms, one server restart each: clients
+ *                                     that wait their retry:, and all at once
  *   BENCH_UPLOADS=20,40               sequential and 4-parallel upload counts
  *   BENCH_FEED_POSTS=1000000          posts seeded for the feed (10,000 users, 500 followed)
  *   BENCH_FEED_CALLS=200              measured feed.list calls
@@ -15,12 +17,14 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
 import { type FeedRun, runFeed } from './feed';
+import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
 import { runUploads, type UploadRun } from './upload';
 
-const PARTS = ['fanout', 'upload', 'feed'] as const;
+const PARTS = ['fanout', 'reconnect', 'upload', 'feed'] as const;
 const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
+const POLICIES = ['retry', 'herd'] as const;
 
 function list(name: string, fallback: string): string[] {
   const value = process.env[name]?.trim() || fallback;
@@ -51,6 +55,7 @@ function oneOf<T extends string>(name: string, allowed: readonly T[], fallback: 
 const parts = oneOf('BENCH_ONLY', PARTS, PARTS.join(','));
 const subscriberCounts = numbers('BENCH_SUBSCRIBERS', '1000,10000');
 const servers = oneOf('BENCH_SERVERS', SERVERS, SERVERS.join(','));
+const policies = oneOf('BENCH_RECONNECT', POLICIES, POLICIES.join(','));
 const [sequentialUploads = 20, parallelUploads = 40] = numbers('BENCH_UPLOADS', '20,40');
 const [feedPosts = 1_000_000] = numbers('BENCH_FEED_POSTS', '1000000');
 const [feedCalls = 200] = numbers('BENCH_FEED_CALLS', '200');
@@ -62,6 +67,7 @@ const runStarted = performance.now();
 const loadAtStart = loadavg()[0] ?? 0;
 
 const fanOuts: FanOutResult[] = [];
+const reconnects: ReconnectRun[] = [];
 let uploads: UploadRun | null = null;
 let uploadError: string | null = null;
 let feed: FeedRun | null = null;
@@ -73,6 +79,12 @@ if (parts.includes('fanout')) {
       log(`fan-out: ${server}, ${subscribers.toLocaleString('en-US')} subscribers`);
       fanOuts.push(await runFanOut(server, subscribers, { databaseUrl, log }));
     }
+  }
+}
+if (parts.includes('reconnect')) {
+  for (const subscribers of subscriberCounts) {
+    log(`reconnect storm: ${subscribers.toLocaleString('en-US')} subscribers`);
+    reconnects.push(await runReconnect(subscribers, { databaseUrl, policies, log }));
   }
 }
 if (parts.includes('upload')) {
@@ -121,6 +133,8 @@ const columns: Column[] = [
   { title: 'per s', align: 'right' },
   { title: 'heap+ext KiB/sub', align: 'right' },
   { title: 'RSS KiB/sub', align: 'right' },
+  { title: 'db trips/resume', align: 'right' },
+  { title: 'server CPU ms', align: 'right' },
 ];
 const rows: string[][] = [];
 const notes: string[] = [];
@@ -164,6 +178,8 @@ for (const result of fanOuts) {
     '—',
     num(perSubscriber((usage) => usage.heapUsed + usage.external)),
     num(perSubscriber((usage) => usage.rss)),
+    '—',
+    '—',
   ]);
   const label = `${serverNames[result.server]}, ${count(result.subscribers)} subscribers`;
   if (result.fanoutHook && result.server !== 'raw' && result.fanoutHook !== 'MemoryBus.deliver') {
@@ -183,6 +199,60 @@ for (const result of fanOuts) {
 
 const transportName = (transport: string | null) =>
   `Photogram ${transport ?? '(default transport)'}`;
+
+/** `, 12 ECONNRESET` for the reasons not in `skip`. */
+function failureList(failures: Record<string, number>, skip: readonly string[]) {
+  return Object.entries(failures)
+    .filter(([reason]) => !skip.includes(reason))
+    .map(([reason, n]) => `, ${count(n)} ${reason}`)
+    .join('');
+}
+
+const stormNames = {
+  retry: 'reconnect storm: restart, N resume after retry',
+  herd: 'reconnect storm: restart, N resume at once',
+} as const;
+for (const run of reconnects) {
+  const label = `reconnect storm, ${count(run.subscribers)} subscribers`;
+  for (const result of run.results) {
+    const all = result.timeToLive?.max;
+    const cpuShare =
+      result.cpuMs !== null && result.spanMs
+        ? ` (${num((100 * result.cpuMs) / result.spanMs, 0)}%)`
+        : '';
+    rows.push([
+      stormNames[result.policy],
+      transportName(result.transport),
+      result.live === result.subscribers
+        ? count(result.subscribers)
+        : `${count(result.live)}/${count(result.subscribers)}`,
+      ...latencyCells(result.timeToLive),
+      '—',
+      all ? num(result.resumes / (all / 1000), 0) : '—',
+      '—',
+      '—',
+      result.queries !== null && result.resumes > 0 ? num(result.queries / result.resumes, 2) : '—',
+      result.cpuMs !== null ? `${num(result.cpuMs, 0)}${cpuShare}` : '—',
+    ]);
+    const retry = result.retryMs
+      ? `retry: ${count(result.retryMs.min)}–${count(result.retryMs.max)} ms${result.retryMs.missing > 0 ? `, ${count(result.retryMs.missing)} streams sent none` : ''}`
+      : 'no stream sent retry:';
+    notes.push(
+      `${label}, ${result.policy}: SIGTERM to exit ${num(result.shutdownMs / 1000)} s, to listening again ${num(result.downtimeMs / 1000)} s${result.releasedAfterMs !== null ? `, herd let go ${num(result.releasedAfterMs)} ms after listening` : ''}; bench CPU over the storm ${count(Math.round(result.benchCpuMs))} ms; ${count(result.replaying)} subscribers had ${result.replayPerSubscriber} uploads to replay; ${retry}; ${count(result.failedAttempts)} connection attempts failed (${count(result.refused)} refused while down${failureList(result.failures, ['ECONNREFUSED'])})${result.listenOverflows ? `; the kernel's accept queues overflowed ${count(result.listenOverflows)} times (TcpExt ListenOverflows, machine-wide; TCPSynRetrans +${count(result.synRetransmits ?? 0)})` : ''}; ${result.queries ?? '?'} statements for ${count(result.resumes)} resumes (${Object.entries(
+        result.statements,
+      )
+        .map(([statement, n]) => `${count(n)} ${statement}`)
+        .join(', ')}).`,
+    );
+    if (result.error) notes.push(`${label}, ${result.policy}: ${result.error}`);
+  }
+  if (run.error) notes.push(`${label}: failed: ${run.error}`);
+  if (run.lost + run.duplicated + run.outOfOrder + run.stopped > 0) {
+    notes.push(
+      `${label}: over the restarts ${count(run.lost)} notifications lost, ${count(run.duplicated)} received twice, ${count(run.outOfOrder)} out of order, ${count(run.stopped)} streams stopped by an error or return.`,
+    );
+  }
+}
 if (uploads) {
   const megabytes = (uploads.photoBytes / 1024 / 1024).toFixed(1);
   for (const result of uploads.results) {
@@ -193,6 +263,8 @@ if (uploads) {
       ...latencyCells(result.latency),
       '—',
       num(result.perSecond, 2),
+      '—',
+      '—',
       '—',
       '—',
     ]);
@@ -219,6 +291,8 @@ if (feed) {
     num(feed.perSecond, 0),
     '—',
     '—',
+    '—',
+    '—',
   ]);
   if (feed.pageSize !== 20) notes.push(`feed: the first page had ${feed.pageSize} items, not 20.`);
 } else if (feedError) {
@@ -243,8 +317,9 @@ const footer = [
   `Node ${process.version} on ${process.platform} ${process.arch}, ${revision()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, ${Math.round(totalmem() / 1024 ** 3)} GiB · ${engine} · bus: memory · ${new Date().toISOString()} · took ${Math.floor(seconds / 60)} min ${seconds % 60} s · load average (1 min) ${num(loadAtStart, 2)} at start, ${num(loadavg()[0], 2)} at end`,
   'fan-out: ms from the moment the server starts fanning out (MemoryBus.deliver; for raw, its write loop) until each subscriber has the data frame (process.hrtime.bigint(), one monotonic clock for all processes). Subscribers are bare node:http GETs with a session cookie, all in the bench process; each server is its own child process. Five uploads by the followed author through posts.upload, one after another, after a warm-up (200 streams, 3 events); each statistic is the median over the five.',
   'memory: the server process after gc(), all N streams connected minus before any, per stream: heapUsed+external, and RSS. last ÷ raw: last against raw SSE at the same N.',
+  `reconnect storm: N signed-in subscribers on trpc-sse, each having received 2 notifications live; the server is restarted twice (SIGTERM, then the same port and database) while a tenth of them get 2 uploads through another API instance, and every subscriber reconnects with Last-Event-ID as EventSource does: after the retry: its stream sent (again after each refused attempt), or, for the herd, all at once the moment the server listens. ms: from the moment the restarted server listens until each subscriber has connected and received what it missed; per s: resumes ÷ time until all were live. db trips/resume: statements the server sent to the database over that span (drizzle, counted on @photogram/db's diagnostics channel) ÷ resumes. server CPU ms: process.cpuUsage() of the server over the same span (in brackets: of one core's time; above 100% when V8's GC and compiler threads work beside the main one). A connection the server's accept queue has no room for (Node's default backlog, 511) is dropped by the kernel, and the client sends its SYN again 1, 3, 7, 15, 31, 63 s later: that stretches the tails well past the server's own work.`,
   'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
-  `rerun: npm run bench · one part: BENCH_ONLY=fanout|upload|feed npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
+  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
 ];
 
 process.stdout.write(`${formatTable(columns, rows)}\n\n${[...notes, ...footer].join('\n')}\n`);

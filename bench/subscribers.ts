@@ -25,14 +25,15 @@ type EventHandler = (type: string, data: string, id: string | null) => void;
 
 /**
  * A minimal SSE parser (the WHATWG rules that tRPC's frames use): `field: value` lines,
- * comments, and a blank line dispatching the event. Chunks may split anywhere.
+ * comments, and a blank line dispatching the event if it had data (a block with only
+ * `retry:` or `id:` dispatches nothing, as in EventSource). Chunks may split anywhere.
+ * `onRetry` gets each valid `retry:` (milliseconds).
  */
-export function createSseParser(onEvent: EventHandler) {
+export function createSseParser(onEvent: EventHandler, onRetry?: (ms: number) => void) {
   let pending = '';
   let type = '';
   let data: string[] = [];
   let id: string | null = null;
-  let hasFields = false;
   return (chunk: string) => {
     pending += chunk;
     let start = 0;
@@ -41,11 +42,10 @@ export function createSseParser(onEvent: EventHandler) {
       start = end + 1;
       if (line.endsWith('\r')) line = line.slice(0, -1);
       if (line === '') {
-        if (hasFields) onEvent(type || 'message', data.join('\n'), id);
+        if (data.length > 0) onEvent(type || 'message', data.join('\n'), id);
         type = '';
         data = [];
         id = null;
-        hasFields = false;
         continue;
       }
       if (line.startsWith(':')) continue;
@@ -53,10 +53,10 @@ export function createSseParser(onEvent: EventHandler) {
       const field = colon === -1 ? line : line.slice(0, colon);
       let value = colon === -1 ? '' : line.slice(colon + 1);
       if (value.startsWith(' ')) value = value.slice(1);
-      hasFields = true;
       if (field === 'event') type = value;
       else if (field === 'data') data.push(value);
       else if (field === 'id') id = value;
+      else if (field === 'retry' && /^\d+$/.test(value)) onRetry?.(Number(value));
     }
     pending = pending.slice(start);
   };
