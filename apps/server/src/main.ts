@@ -106,7 +106,9 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
-  await app.listen({ port: env.PORT, host: env.HOST });
+  // After a restart every client comes back within seconds: Node's default backlog (511)
+  // drops the rest of the SYNs, and those clients wait 1, 3, 7, 15 s to try again.
+  await app.listen({ port: env.PORT, host: env.HOST, backlog: 4096 });
   app.log.info(
     `Photogram is running at http://${env.HOST}:${env.PORT} (${env.DATABASE_URL ? 'PostgreSQL' : `PGlite in ${env.DATA_DIR}`})`,
   );

@@ -5,7 +5,7 @@ import {
   type RequestInfo,
   serializeSubscriptionData,
 } from '@photogram/api';
-import { createSSEHandler } from '@photogram/trpc-sse';
+import { createSSEHandler, type SSEHandler } from '@photogram/trpc-sse';
 import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -51,13 +51,23 @@ function toHeaders(request: FastifyRequest): Headers {
 }
 
 /**
- * How long a dropped event stream's client waits before it reconnects: 1–5 s, picked per
- * stream, so after a restart the clients come back spread over four seconds instead of
- * all on the same default 3 s tick.
+ * How long a dropped event stream's client waits before it reconnects, picked at random
+ * per stream so that clients dropped together (a restart) come back spread out rather
+ * than all on the same default 3 s tick. The window grows with the streams this process
+ * holds — `perStreamMs` each, about what one resume costs the server — so a restart is
+ * taken back at roughly the rate the server can serve resumes: 1–5 s for a few hundred
+ * streams, 1–21 s for 10,000, never more than a minute.
  */
-export const RECONNECT_DELAY_MS = { min: 1_000, max: 5_000 } as const;
-function reconnectDelay() {
-  return RECONNECT_DELAY_MS.min + Math.random() * (RECONNECT_DELAY_MS.max - RECONNECT_DELAY_MS.min);
+export const RECONNECT_DELAY_MS = {
+  min: 1_000,
+  max: 5_000,
+  perStreamMs: 2,
+  ceiling: 60_000,
+} as const;
+export function reconnectDelay(openStreams: number, random = Math.random()): number {
+  const { min, max, perStreamMs, ceiling } = RECONNECT_DELAY_MS;
+  const window = Math.min(Math.max(max, min + openStreams * perStreamMs), ceiling);
+  return min + random * (window - min);
 }
 
 /** Security headers an event stream keeps: no sniffing, no embedding by other sites. */
@@ -93,12 +103,12 @@ export async function trpcRoute(
   app: FastifyInstance,
   options: TrpcRouteOptions,
 ): Promise<TrpcRoute> {
-  const sse =
+  const sse: SSEHandler | null =
     options.sseTransport === 'trpc-sse'
       ? createSSEHandler({
           router: options.router,
           serialize: serializeSubscriptionData,
-          reconnectDelayMs: reconnectDelay,
+          reconnectDelayMs: () => reconnectDelay(sse?.openStreams ?? 0),
           onError: ({ error, path }) => {
             if (error.code === 'INTERNAL_SERVER_ERROR') {
               app.log.error({ err: error.cause ?? error, path }, 'tRPC subscription failed');
