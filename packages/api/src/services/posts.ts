@@ -78,13 +78,16 @@ async function lockMediaKeys(
   keys: readonly string[],
   mode: 'shared' | 'exclusive',
 ) {
-  for (const key of [...new Set(keys)].sort()) {
-    await tx.execute(
-      mode === 'shared'
-        ? sql`select pg_advisory_xact_lock_shared(hashtextextended(${key}, 0))`
-        : sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`,
-    );
-  }
+  const sorted = JSON.stringify([...new Set(keys)].sort());
+  const lock = mode === 'shared' ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
+  // One statement for any number of keys (the sweeper locks hundreds), taken in the
+  // array's order: rows of a function scan come in order, and a volatile call in the
+  // select list is evaluated after the sort.
+  await tx.execute(
+    sql`select ${lock}(hashtextextended(key, 0))
+        from jsonb_array_elements_text(${sorted}::jsonb) with ordinality as keys(key, n)
+        order by n`,
+  );
 }
 
 /**
