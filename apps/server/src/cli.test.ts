@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { terminalJson, terminalText } from '@photogram/client';
+import { posts, users } from '@photogram/db';
+import { eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
@@ -41,7 +45,7 @@ function run(args: string[], options: { input?: string; configDir?: string } = {
   const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
     child.on('exit', (code) => resolve({ code, stdout, stderr })),
   );
-  return { child, done, output: () => stdout };
+  return { child, done, output: () => stdout, errors: () => stderr };
 }
 
 test('login, upload with progress, watch and feed, as a new user would', async () => {
@@ -145,4 +149,118 @@ test('a wrong URL, a bad token and a bad command get clear messages', async () =
 
   const unknown = await run(['fly'], { configDir }).done;
   expect([unknown.code, unknown.stderr.split('\n')[0]]).toEqual([2, 'Unknown command "fly".']);
+});
+
+/**
+ * The characters in `text` a terminal would obey (C0 but newline, so ESC and BEL; DEL;
+ * C1, so a one-character CSI; bidi overrides and isolates), as `U+XXXX`.
+ */
+function obeyed(text: string): string[] {
+  return [...text]
+    .map((char) => char.codePointAt(0) ?? 0)
+    .filter(
+      (code) =>
+        (code <= 0x1f && code !== 0x0a) ||
+        (code >= 0x7f && code <= 0x9f) ||
+        (code >= 0x202a && code <= 0x202e) ||
+        (code >= 0x2066 && code <= 0x2069),
+    )
+    .map((code) => `U+${code.toString(16).padStart(4, '0')}`);
+}
+
+test('terminalText shows controls, escapes and bidi overrides as visible escapes', () => {
+  expect(terminalText('plain text, café, 東京 📷')).toBe('plain text, café, 東京 📷');
+  expect(terminalText('\u001b]0;pwned\u0007\u001b[2J\u202eevil')).toBe(
+    '\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil',
+  );
+  expect(terminalText('a\u0000b\tc\u007fd\u009b2Je\u0085f')).toBe(
+    'a\\x00b\\tc\\x7fd\\x9b2Je\\x85f',
+  );
+  expect(terminalText('\u202a\u202b\u202c\u202d\u2066\u2067\u2068\u2069\u2028\u2029')).toBe(
+    '\\u202a\\u202b\\u202c\\u202d\\u2066\\u2067\\u2068\\u2069\\u2028\\u2029',
+  );
+  // Line breaks keep the text on its one line; a bare CR (overwrite the line) is shown.
+  expect(terminalText('one\ntwo\r\nthree\rfour')).toBe('one⏎two⏎three\\rfour');
+
+  const value = { caption: 'a\u001b[2J\u009b\u202e\u2066\u007f\u2028b', n: 1 };
+  const json = terminalJson(value);
+  expect(obeyed(json)).toEqual([]);
+  expect(JSON.parse(json)).toEqual(value);
+});
+
+test('a caption and a display name full of terminal escapes are shown, not obeyed, by feed and watch', async () => {
+  const configDir = join(home, 'reader');
+  const reader = uniqueUsername('reader');
+  const readerClient = createTestClient(server.url);
+  await readerClient.client.auth.signUp.mutate({ username: reader, password: 'password123' });
+  const author = createTestClient(server.url);
+  const authorName = uniqueUsername('eve');
+  const { user: authorUser } = await author.client.auth.signUp.mutate({
+    username: authorName,
+    password: 'password123',
+  });
+  await readerClient.client.follows.follow.mutate({ userId: authorUser.id });
+  // The text rule refuses such input now, so the hostile text goes straight into the
+  // database, as rows stored before the rule (or by an older server) hold it.
+  const { db } = server.database;
+  const hostileName = 'Eve\u001b[31m Admin\u202e';
+  await db.update(users).set({ displayName: hostileName }).where(eq(users.id, authorUser.id));
+  const login = await run(['login', '--url', server.url, '--username', reader], {
+    input: 'password123\n',
+    configDir,
+  }).done;
+  expect(login.code).toBe(0);
+
+  const watch = run(['watch'], { configDir });
+  // It resumes after the newest notification it saw at start, so once it says it is
+  // watching, the upload below reaches it whenever its stream connects.
+  await vi.waitFor(() => expect(watch.errors()).toContain('Watching uploads'));
+  const post = await author.client.posts.upload.mutate(
+    uploadForm(await solidImage(50, 50), { caption: 'sunset' }),
+  );
+  await vi.waitFor(() => expect(watch.output()).toContain('\n  http'), { timeout: 10_000 });
+  watch.child.kill('SIGINT');
+  const watched = await watch.done;
+  const caption =
+    'sunset\u001b]0;pwned\u0007\u001b[2J\u202eevil\nWARNING: your token expired\u009b2J';
+  await db
+    .update(posts)
+    .set({ caption })
+    .where(eq(posts.id, Number(post.id)));
+  const feed = await run(['feed'], { configDir }).done;
+
+  const name = `Eve\\x1b[31m Admin\\u202e (@${authorName})`;
+  expect(watched.stdout).toContain(`${name} uploaded a new post — sunset\n`);
+  expect(feed.stdout).toContain(`${name} · `);
+  expect(feed.stdout).toContain(
+    '\n  sunset\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil⏎WARNING: your token expired\\x9b2J\n',
+  );
+  // The fake warning stays inside the caption's line instead of starting one of its own.
+  expect(feed.stdout.split('\n').some((line) => line.startsWith('WARNING'))).toBe(false);
+  for (const output of [watched.stdout, watched.stderr, feed.stdout, feed.stderr]) {
+    expect(obeyed(output)).toEqual([]);
+  }
+});
+
+test('a hostile server cannot reach the terminal through its error messages', async () => {
+  const message = '\u001b[2J\u001b]0;pwned\u0007Your account is locked\u202e.';
+  const hostile = createHttpServer((_request, response) => {
+    const error = { message, code: -32001, data: { code: 'UNAUTHORIZED', httpStatus: 401 } };
+    response.writeHead(401, { 'content-type': 'application/json' });
+    response.end(JSON.stringify([{ error: { json: error } }]));
+  });
+  await new Promise<void>((resolve) => hostile.listen(0, '127.0.0.1', resolve));
+  const address = hostile.address();
+  const url = `http://127.0.0.1:${address && typeof address === 'object' ? address.port : 0}`;
+  try {
+    const login = await run(['login', '--url', url, '--username', 'x'], {
+      input: 'password123\n',
+      configDir: join(home, 'hostile'),
+    }).done;
+    expect(login.code).toBe(1);
+    expect(login.stderr).toContain('\\x1b[2J\\x1b]0;pwned\\x07Your account is locked\\u202e.');
+    expect(obeyed(login.stderr)).toEqual([]);
+  } finally {
+    await new Promise((resolve) => hostile.close(resolve));
+  }
 });

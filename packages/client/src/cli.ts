@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { type CliConfig, configPath, deleteConfig, readConfig, writeConfig } from './config';
 import { absoluteUrl, createPhotogramClient, TRPCClientError } from './index';
+import { terminalJson, terminalText } from './terminal-text';
 
 const usage = `Usage: photogram <command> [options]
 
@@ -28,14 +29,19 @@ const stdio: Io = {
   err: (text) => process.stderr.write(text),
 };
 
-/** A sentence for the person at the terminal; never a stack trace. */
-export function explain(error: unknown, url: string, { signingIn = false } = {}): string {
+/**
+ * A sentence for the person at the terminal; never a stack trace. Whatever came from
+ * elsewhere (the server's message, the URL) goes through `terminalText`.
+ */
+export function explain(error: unknown, rawUrl: string, { signingIn = false } = {}): string {
+  const url = terminalText(rawUrl);
   if (error instanceof TRPCClientError) {
+    const message = terminalText(error.message);
     const code: unknown = error.data?.code;
     if (code === 'UNAUTHORIZED' && !signingIn) {
-      return `${error.message}\nRun \`photogram login\` to sign in again.`;
+      return `${message}\nRun \`photogram login\` to sign in again.`;
     }
-    if (typeof code === 'string') return error.message;
+    if (typeof code === 'string') return message;
     const cause: unknown = error.cause;
     const network = cause instanceof Error && cause.cause instanceof Error ? cause.cause : cause;
     if (network instanceof Error && 'code' in network && typeof network.code === 'string') {
@@ -45,14 +51,22 @@ export function explain(error: unknown, url: string, { signingIn = false } = {})
         ECONNRESET: 'the connection was cut',
         ETIMEDOUT: 'it did not answer in time',
       };
-      return `Could not reach Photogram at ${url}: ${reasons[network.code] ?? network.code}. Check the URL and that the server is running.`;
+      return `Could not reach Photogram at ${url}: ${reasons[network.code] ?? terminalText(network.code)}. Check the URL and that the server is running.`;
     }
     if (cause instanceof TypeError) {
       return `Could not reach Photogram at ${url}. Check the URL and that the server is running.`;
     }
     return `${url} did not answer like a Photogram server. Check the URL.`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return terminalText(error instanceof Error ? error.message : String(error));
+}
+
+/** "Ada Lovelace (@ada)", or "@ada" when the name is the username; made safe to print. */
+function person(user: { username: string; displayName: string }): string {
+  const username = `@${terminalText(user.username)}`;
+  return user.displayName && user.displayName !== user.username
+    ? `${terminalText(user.displayName)} (${username})`
+    : username;
 }
 
 async function prompt(question: string, { hidden = false } = {}): Promise<string> {
@@ -122,7 +136,7 @@ async function login(args: string[], env: Env, io: Io): Promise<number> {
   try {
     origin = new URL(url).origin;
   } catch {
-    io.err(`"${url}" is not a URL. Try something like http://127.0.0.1:3000\n`);
+    io.err(`"${terminalText(url)}" is not a URL. Try something like http://127.0.0.1:3000\n`);
     return 2;
   }
   const username = values.username ?? (await prompt('Username: '));
@@ -142,7 +156,7 @@ async function login(args: string[], env: Env, io: Io): Promise<number> {
       username: user.username,
     });
     io.out(
-      `Signed in as @${user.username}. Your token is saved in ${path} (readable only by you).\n`,
+      `Signed in as ${person(user)}. Your token is saved in ${terminalText(path)} (readable only by you).\n`,
     );
     return 0;
   } catch (error: unknown) {
@@ -189,7 +203,7 @@ async function upload(args: string[], env: Env, io: Io): Promise<number> {
     bytes = await readFile(file);
   } catch (error: unknown) {
     io.err(
-      `Cannot read ${file}: ${error instanceof Error && 'code' in error ? String(error.code) : 'unknown error'}\n`,
+      `Cannot read ${terminalText(file)}: ${error instanceof Error && 'code' in error ? terminalText(String(error.code)) : 'unknown error'}\n`,
     );
     return 1;
   }
@@ -204,7 +218,7 @@ async function upload(args: string[], env: Env, io: Io): Promise<number> {
   try {
     const post = await client.posts.upload.mutate(form);
     io.err('\n');
-    io.out(`Shared: ${absoluteUrl(config.url, `/p/${post.id}`)}\n`);
+    io.out(`Shared: ${terminalText(absoluteUrl(config.url, `/p/${post.id}`))}\n`);
     return 0;
   } catch (error: unknown) {
     io.err(`\n${explain(error, config.url)}\n`);
@@ -226,7 +240,9 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
     return 1;
   }
   const seen = new Set<string>();
-  if (!values.json) io.err(`Watching uploads for @${config.username}. Press Ctrl-C to stop.\n`);
+  if (!values.json) {
+    io.err(`Watching uploads for @${terminalText(config.username)}. Press Ctrl-C to stop.\n`);
+  }
   return new Promise<number>((resolve) => {
     let connected = false;
     const subscription = client.notifications.onUpload.subscribe(
@@ -238,13 +254,12 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
           seen.add(id);
           if (values.json) {
             io.out(
-              `${JSON.stringify({ ...data, post: { ...data.post, url: absoluteUrl(config.url, `/p/${data.post.id}`), thumbUrl: absoluteUrl(config.url, data.post.thumbUrl) } })}\n`,
+              `${terminalJson({ ...data, post: { ...data.post, url: absoluteUrl(config.url, `/p/${data.post.id}`), thumbUrl: absoluteUrl(config.url, data.post.thumbUrl) } })}\n`,
             );
           } else {
-            const caption = data.post.caption ? ` — ${data.post.caption}` : '';
-            io.out(
-              `@${data.actor.username} uploaded a new post${caption}\n  ${absoluteUrl(config.url, `/p/${data.post.id}`)}\n`,
-            );
+            const caption = data.post.caption ? ` — ${terminalText(data.post.caption)}` : '';
+            const url = terminalText(absoluteUrl(config.url, `/p/${data.post.id}`));
+            io.out(`${person(data.actor)} uploaded a new post${caption}\n  ${url}\n`);
           }
         },
         onConnectionStateChange: (state) => {
@@ -285,9 +300,9 @@ async function feed(args: string[], env: Env, io: Io): Promise<number> {
     if (page.items.length === 0)
       io.out('Your feed is empty. Follow people to see their photos here.\n');
     for (const post of page.items) {
-      io.out(`@${post.author.username} · ${post.createdAt.toLocaleString()}\n`);
-      if (post.caption) io.out(`  ${post.caption}\n`);
-      io.out(`  ${absoluteUrl(config.url, `/p/${post.id}`)}\n\n`);
+      io.out(`${person(post.author)} · ${post.createdAt.toLocaleString()}\n`);
+      if (post.caption) io.out(`  ${terminalText(post.caption)}\n`);
+      io.out(`  ${terminalText(absoluteUrl(config.url, `/p/${post.id}`))}\n\n`);
     }
     return 0;
   } catch (error: unknown) {
@@ -344,11 +359,11 @@ export async function main(
         io.out(`${usage}\n`);
         return 0;
       default:
-        io.err(`Unknown command "${command}".\n\n${usage}\n`);
+        io.err(`Unknown command "${terminalText(command)}".\n\n${usage}\n`);
         return 2;
     }
   } catch (error: unknown) {
-    io.err(`${error instanceof Error ? error.message : String(error)}\n`);
+    io.err(`${terminalText(error instanceof Error ? error.message : String(error))}\n`);
     return 1;
   }
 }

@@ -117,3 +117,5 @@ export function createPhotogramClient(options: PhotogramClientOptions): Photogra
 export function absoluteUrl(baseUrl: string, path: string): string {
   return new URL(path, baseUrl).toString();
 }
+
+export { terminalJson, terminalText } from './terminal-text';
