@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { exactText, text } from './text';
 
 export const USERNAME_MIN = 3;
 export const USERNAME_MAX = 30;
@@ -17,9 +18,7 @@ function required(label: string) {
  * A username as people type it. Usernames are unique regardless of case, so the
  * schema lower-cases what was typed: "Alice" signs up, and signs in, as "alice".
  */
-export const Username = z
-  .string({ error: required('Username') })
-  .trim()
+export const Username = text({ subject: 'Usernames', params: { error: required('Username') } })
   .toLowerCase()
   .min(USERNAME_MIN, `Username must be at least ${USERNAME_MIN} characters`)
   .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters`)
@@ -27,15 +26,17 @@ export const Username = z
 export type Username = z.infer<typeof Username>;
 
 /** A new password: its length is the only rule, as NIST SP 800-63B advises. */
-export const NewPassword = z
-  .string({ error: required('Password') })
+export const NewPassword = exactText({
+  subject: 'Passwords',
+  params: { error: required('Password') },
+})
   .min(PASSWORD_MIN, `Password must be at least ${PASSWORD_MIN} characters`)
   .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters`);
 
-export const DisplayName = z
-  .string({ error: required('Display name') })
-  .trim()
-  .max(DISPLAY_NAME_MAX, `Display name can be at most ${DISPLAY_NAME_MAX} characters`);
+export const DisplayName = text({
+  subject: 'Display names',
+  params: { error: required('Display name') },
+}).max(DISPLAY_NAME_MAX, `Display name can be at most ${DISPLAY_NAME_MAX} characters`);
 
 export const SignUpInput = z.object({
   username: Username,
@@ -49,14 +50,11 @@ export type SignUpInput = z.input<typeof SignUpInput>;
  * wrong password must be indistinguishable, so no format rule may reveal which it was.
  */
 export const SignInInput = z.object({
-  username: z
-    .string({ error: required('Username') })
-    .trim()
+  username: text({ subject: 'Usernames', params: { error: required('Username') } })
     .toLowerCase()
     .min(1, 'Username is required')
     .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters`),
-  password: z
-    .string({ error: required('Password') })
+  password: exactText({ subject: 'Passwords', params: { error: required('Password') } })
     .min(1, 'Password is required')
     .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters`),
 });

@@ -2,5 +2,6 @@ export * from './auth';
 export * from './notifications';
 export * from './pagination';
 export * from './posts';
+export * from './text';
 export * from './tokens';
 export * from './users';

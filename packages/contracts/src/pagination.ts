@@ -5,7 +5,11 @@ export const PAGE_LIMIT_MAX = 100;
 
 /** Keyset pagination input: the `nextCursor` of the previous page, or nothing for the first. */
 export const PageInput = z.object({
-  cursor: z.string().max(200, 'That page cursor is not valid').nullish(),
+  // Every cursor is the decimal id of the last item seen (see the services' parseIdCursor).
+  cursor: z
+    .string({ error: 'That page cursor is not valid.' })
+    .regex(/^[1-9][0-9]{0,17}$/, 'That page cursor is not valid.')
+    .nullish(),
   limit: z
     .number()
     .int()

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PageInput } from './pagination';
+import { text } from './text';
 import { Id, UserSummary } from './users';
 
 export const CAPTION_MAX = 2_200;
@@ -33,9 +34,12 @@ export function formatMegabytes(bytes: number): string {
   return `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB`;
 }
 
-export const Caption = z
-  .string({ error: 'The caption must be text' })
-  .max(CAPTION_MAX, PostMessages.captionTooLong);
+/** Captions are multi-line: line breaks and tabs are kept, other control characters refused. */
+export const Caption = text({
+  subject: 'Captions',
+  multiline: true,
+  params: { error: 'The caption must be text' },
+}).max(CAPTION_MAX, PostMessages.captionTooLong);
 
 /**
  * The upload form's fields. Build it with `uploadFields(maxBytes)` where the limit is
@@ -48,7 +52,7 @@ export function uploadFields(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
       .instanceof(File, { error: PostMessages.imageRequired })
       .refine((file) => file.size > 0, PostMessages.imageEmpty)
       .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
-    caption: Caption.trim().default(''),
+    caption: Caption.default(''),
   });
 }
 

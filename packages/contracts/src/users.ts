@@ -1,11 +1,18 @@
 import { z } from 'zod';
+import { DisplayName } from './auth';
 import { PageInput } from './pagination';
+import { text } from './text';
 
-/** Ids cross the wire as strings. */
+/**
+ * Ids cross the wire as strings. Ours are letters and digits; the pattern is wider so a
+ * made-up id is simply not found, while anything that could not be one (control
+ * characters, a NUL the database would choke on) is refused with a sentence.
+ */
 export const Id = z
   .string({ error: 'An id is required' })
   .min(1, 'An id is required')
-  .max(64, 'That id is not valid');
+  .max(64, 'That id is not valid.')
+  .regex(/^[A-Za-z0-9_-]+$/, 'That id is not valid.');
 
 export const BIO_MAX = 300;
 
@@ -39,20 +46,25 @@ export const UserMessages = {
   bioTooLong: `A bio can be at most ${BIO_MAX} characters.`,
 } as const;
 
+/** A bio is multi-line: line breaks and tabs are kept, other control characters refused. */
+export const Bio = text({
+  subject: 'Bios',
+  multiline: true,
+  params: { error: 'A bio must be text' },
+}).max(BIO_MAX, UserMessages.bioTooLong);
+
 export const ByUsernameInput = z.object({
-  username: z
-    .string({ error: 'A username is required' })
-    .trim()
+  username: text({ subject: 'Usernames', params: { error: 'A username is required' } })
     .toLowerCase()
     .min(1, 'A username is required')
     .max(64, 'No one goes by a name that long here.'),
 });
 
 export const SearchUsersInput = z.object({
-  query: z
-    .string({ error: 'Type something to search for' })
-    .trim()
-    .max(50, 'Search for at most 50 characters'),
+  query: text({ subject: 'Searches', params: { error: 'Type something to search for' } }).max(
+    50,
+    'Search for at most 50 characters',
+  ),
   limit: z
     .number()
     .int()
@@ -62,13 +74,8 @@ export const SearchUsersInput = z.object({
 });
 
 export const UpdateProfileInput = z.object({
-  displayName: z
-    .string()
-    .trim()
-    .min(1, 'Display name cannot be empty')
-    .max(50, 'Display name can be at most 50 characters')
-    .optional(),
-  bio: z.string().trim().max(BIO_MAX, UserMessages.bioTooLong).optional(),
+  displayName: DisplayName.min(1, 'Display name cannot be empty').optional(),
+  bio: Bio.optional(),
 });
 export type UpdateProfileInput = z.input<typeof UpdateProfileInput>;
 
