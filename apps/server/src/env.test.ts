@@ -14,9 +14,14 @@ test('defaults give a server on 127.0.0.1:3000 with PGlite under ./.data', () =>
     BUS_CHECK_INTERVAL_MS: 10_000,
     SSE_TRANSPORT: 'trpc-sse',
     MAX_UPLOAD_BYTES: 10 * 1024 * 1024,
+    MAX_CONNECTIONS_PER_ADDRESS: 256,
     LOG_LEVEL: 'info',
   });
   expect(env.DATABASE_URL).toBeUndefined();
+});
+
+test('MAX_CONNECTIONS_PER_ADDRESS of 0 turns the cap off', () => {
+  expect(parseEnv({ MAX_CONNECTIONS_PER_ADDRESS: '0' }).MAX_CONNECTIONS_PER_ADDRESS).toBe(0);
 });
 
 test('PUBLIC_ORIGIN is reduced to its origin and empty values count as unset', () => {
@@ -34,6 +39,8 @@ test.each([
   ['BUS_CHECK_INTERVAL_MS', '-1'],
   ['SSE_TRANSPORT', 'websocket'],
   ['MAX_UPLOAD_BYTES', '-5'],
+  ['MAX_CONNECTIONS_PER_ADDRESS', '-1'],
+  ['MAX_CONNECTIONS_PER_ADDRESS', 'lots'],
   ['LOG_LEVEL', 'loud'],
 ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
   expect(() => parseEnv({ [name]: value })).toThrow(EnvError);

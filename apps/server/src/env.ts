@@ -40,6 +40,11 @@ const EnvSchema = z
       .int('must be a whole number of bytes')
       .positive('must be more than 0')
       .default(10 * MiB),
+    MAX_CONNECTIONS_PER_ADDRESS: z.coerce
+      .number({ error: 'must be a number of connections' })
+      .int('must be a whole number of connections')
+      .min(0, 'must be 0 (no cap) or more')
+      .default(256),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'must be one of fatal, error, warn, info, debug, trace, silent',

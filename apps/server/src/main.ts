@@ -52,6 +52,12 @@ const app = await buildServer({
   media,
   maxUploadBytes: env.MAX_UPLOAD_BYTES,
   sseTransport: env.SSE_TRANSPORT,
+  // Request timeouts are REQUEST_TIMEOUTS (connection-bounds.ts). A local reverse proxy is
+  // every client at once, so loopback is not capped; behind a proxy elsewhere, set 0.
+  connectionCap: {
+    perAddress: env.MAX_CONNECTIONS_PER_ADDRESS,
+    exempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+  },
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
   logger: {
     level: env.LOG_LEVEL,

@@ -41,12 +41,41 @@ test('client-side routes fall back to index.html, revalidated on every load', as
   expect(await response.text()).toContain('<title>Photogram</title>');
 });
 
-test('unknown API paths and non-HTML requests are a 404, not the SPA', async () => {
-  const api = await fetch(`${server.url}/trpc/nope`, { headers: { accept: 'text/html' } });
-  expect(api.status).toBe(404);
-  const json = await fetch(`${server.url}/nope.json`, { headers: { accept: 'application/json' } });
-  expect(json.status).toBe(404);
-  expect(await json.json()).toEqual({ error: 'Not found' });
+test('any GET of an app path is the SPA, whatever the Accept header says', async () => {
+  for (const path of ['/', '/u/alice', '/p/123?x=1', '/settings/tokens']) {
+    for (const accept of [undefined, '*/*', 'application/json']) {
+      const response = await fetch(`${server.url}${path}`, {
+        headers: accept ? { accept } : {},
+      });
+      expect(response.status, `${path} with Accept ${accept}`).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(await response.text()).toContain('<title>Photogram</title>');
+    }
+  }
+});
+
+test('unknown API, media and asset paths are a 404, not the SPA', async () => {
+  for (const path of [
+    '/trpc/nope',
+    '/trpc',
+    '/media/nope.webp',
+    '/assets/missing-abc123.js',
+    '/assets/',
+  ]) {
+    const response = await fetch(`${server.url}${path}`, { headers: { accept: 'text/html' } });
+    expect(response.status, path).toBe(404);
+    expect(response.headers.get('content-type'), path).not.toMatch(/^text\/html/);
+  }
+  const post = await fetch(`${server.url}/nope`, { method: 'POST', body: '' });
+  expect(post.status).toBe(404);
+  expect(await post.json()).toEqual({ error: 'Not found' });
+});
+
+test('/healthz and /livez are never the SPA', async () => {
+  for (const path of ['/healthz', '/livez']) {
+    const response = await fetch(`${server.url}${path}`, { headers: { accept: 'text/html' } });
+    expect(response.headers.get('content-type'), path).toMatch(/^application\/json/);
+  }
 });
 
 test('behind an https PUBLIC_ORIGIN cookies are Secure and HSTS is on', async () => {

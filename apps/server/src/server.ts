@@ -24,6 +24,12 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
+import {
+  capConnectionsPerAddress,
+  REQUEST_TIMEOUTS,
+  type RequestTimeouts,
+  watchStalledBodies,
+} from './connection-bounds';
 import { trpcRoute } from './trpc-route';
 
 /** How long each part of `/healthz` may take before it counts as down. */
@@ -49,6 +55,10 @@ export interface ServerDeps {
   subscriberQueueLimit?: number;
   /** Who serves subscriptions (`SSE_TRANSPORT`): `trpc-sse` (default) or tRPC's `stock` SSE. */
   sseTransport?: 'trpc-sse' | 'stock';
+  /** Bounds on receiving a request; `REQUEST_TIMEOUTS` for whatever is not given. */
+  timeouts?: Partial<RequestTimeouts>;
+  /** Open connections allowed per client address (`MAX_CONNECTIONS_PER_ADDRESS`); none when not given. */
+  connectionCap?: { perAddress: number; exempt?: readonly string[] };
 }
 
 declare module 'fastify' {
@@ -61,6 +71,14 @@ declare module 'fastify' {
      */
     drain(timeoutMs: number): Promise<boolean>;
   }
+}
+
+/** Paths that are never the SPA's: the API, media, health, and built files that are not there. */
+const NOT_SPA = /^\/(trpc|media|healthz|livez|assets)(\/|\?|$)/;
+
+/** Whether a GET of this path is a page of the SPA (answered with its `index.html`, whatever `Accept` says). */
+function isSpaPath(url: string): boolean {
+  return !NOT_SPA.test(url);
 }
 
 /** An event stream request, as EventSource sends it. */
@@ -76,8 +94,16 @@ function isEventStream(request: FastifyRequest): boolean {
  */
 export async function buildServer(deps: ServerDeps) {
   const https = deps.publicOrigin?.startsWith('https:') ?? false;
+  const timeouts = { ...REQUEST_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
     logger: deps.logger ?? false,
+    // Receiving a request is bounded; sending the response is not (see REQUEST_TIMEOUTS).
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      headersTimeout: timeouts.headersMs,
+      connectionsCheckingInterval: timeouts.checkIntervalMs,
+    },
     // Open SSE streams would otherwise keep `close()` waiting forever.
     forceCloseConnections: true,
     // `drain()` has refused new work by the time `close()` runs, and Fastify's own 503
@@ -95,11 +121,17 @@ export async function buildServer(deps: ServerDeps) {
   const bus = deps.bus ?? new MemoryBus();
   if (!deps.bus) app.addHook('onClose', () => bus.close());
   const inFlight = trackRequests();
+  const stalledBodies = watchStalledBodies(timeouts);
+  app.addHook('onClose', () => stalledBodies.close());
+  if (deps.connectionCap && deps.connectionCap.perAddress > 0) {
+    capConnectionsPerAddress(app.server, deps.connectionCap);
+  }
   let draining = false;
   // tRPC calls that arrived while draining: the route answers them in tRPC's error shape.
   const refused = new WeakSet<IncomingMessage>();
   // Before everything else, helmet included: a refused request costs nothing.
   app.addHook('onRequest', async (request, reply) => {
+    stalledBodies.watch(request.raw, reply.raw);
     if (isEventStream(request)) {
       if (!draining) return;
       // A stream opened now would be ended in a moment. Dropping the connection is a
@@ -218,8 +250,7 @@ export async function buildServer(deps: ServerDeps) {
   }
 
   app.setNotFoundHandler((request, reply) => {
-    const apiPath = request.url.startsWith('/trpc') || request.url.startsWith('/media');
-    if (request.method === 'GET' && !apiPath && request.headers.accept?.includes('text/html')) {
+    if ((request.method === 'GET' || request.method === 'HEAD') && isSpaPath(request.url)) {
       if (hasSpa) return reply.header('cache-control', 'no-cache').sendFile('index.html');
       return reply
         .code(503)
