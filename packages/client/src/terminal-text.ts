@@ -23,6 +23,19 @@ function escapeCode(code: number): string {
     : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
+/** `text` with each unsafe code unit replaced by what `replace` returns for it. */
+function replaceUnsafe(text: string, replace: (code: number) => string): string {
+  let safe = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!isUnsafe(code)) continue;
+    safe += text.slice(start, i) + replace(code);
+    start = i + 1;
+  }
+  return start === 0 ? text : safe + text.slice(start);
+}
+
 /**
  * Someone else's text (a caption, a name, a server's message) made safe to print to a
  * terminal: every control character, ESC (so no escape sequence can clear the screen,
@@ -38,21 +51,10 @@ function escapeCode(code: number): string {
  * ```
  */
 export function terminalText(text: string): string {
-  let safe = '';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (!isUnsafe(code)) continue;
-    safe += text.slice(start, i);
-    if (code === 0x0d && text.charCodeAt(i + 1) === 0x0a) {
-      safe += '⏎';
-      i++;
-    } else {
-      safe += code === 0x0a ? '⏎' : escapeCode(code);
-    }
-    start = i + 1;
-  }
-  return start === 0 ? text : safe + text.slice(start);
+  // A CRLF is one line break.
+  return replaceUnsafe(text.replaceAll('\r\n', '\n'), (code) =>
+    code === 0x0a ? '⏎' : escapeCode(code),
+  );
 }
 
 /**
@@ -63,14 +65,5 @@ export function terminalText(text: string): string {
  * text holds none of these characters, so the replacement never touches structure.
  */
 export function terminalJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  let safe = '';
-  let start = 0;
-  for (let i = 0; i < json.length; i++) {
-    const code = json.charCodeAt(i);
-    if (!isUnsafe(code)) continue;
-    safe += `${json.slice(start, i)}\\u${code.toString(16).padStart(4, '0')}`;
-    start = i + 1;
-  }
-  return start === 0 ? json : safe + json.slice(start);
+  return replaceUnsafe(JSON.stringify(value), (code) => `\\u${code.toString(16).padStart(4, '0')}`);
 }

@@ -36,8 +36,6 @@ export async function listenPostgres(url: string, options: ListenOptions): Promi
   let closed = false;
   let retryMs = RETRY_MIN_MS;
   let timer: NodeJS.Timeout | null = null;
-  // Bumped on every connect attempt, so a close reported for an older connection is ignored.
-  let generation = 0;
 
   const sql = postgres(url, {
     max: 1,
@@ -57,13 +55,12 @@ export async function listenPostgres(url: string, options: ListenOptions): Promi
     },
   } as postgres.Options<Record<string, never>>);
 
+  // One attempt at a time: the first, then each one `schedule` starts.
   async function start(): Promise<void> {
-    generation += 1;
-    const mine = generation;
     for (const channel of options.channels) {
       await sql.unsafe(`listen "${channel.replaceAll('"', '""')}"`);
     }
-    if (closed || mine !== generation) return;
+    if (closed) return;
     listening = true;
     retryMs = RETRY_MIN_MS;
   }

@@ -79,32 +79,34 @@ export function createLocalMediaStorage(root: string): MediaStorage {
       await rm(pathOf(key), { force: true });
     },
     async *keys() {
-      for (const folder of await listFolder(root)) {
-        if (!/^[0-9a-f]{2}$/.test(folder)) continue;
-        for (const name of await listFolder(join(root, folder))) {
-          const key = `${folder}/${name}`;
-          if (isMediaKey(key)) yield key;
-        }
+      for await (const { key } of storedFiles(root)) {
+        if (isMediaKey(key)) yield key;
       }
     },
     async removeStaleTemporaryFiles(olderThanMs) {
       const before = Date.now() - olderThanMs;
       let removed = 0;
-      for (const folder of await listFolder(root)) {
-        if (!/^[0-9a-f]{2}$/.test(folder)) continue;
-        for (const name of await listFolder(join(root, folder))) {
-          if (!name.endsWith('.tmp')) continue;
-          const path = join(root, folder, name);
-          const info = await stat(path).catch(() => null);
-          if (info && info.mtimeMs < before) {
-            await rm(path, { force: true });
-            removed += 1;
-          }
+      for await (const { key, path } of storedFiles(root)) {
+        if (!key.endsWith('.tmp')) continue;
+        const info = await stat(path).catch(() => null);
+        if (info && info.mtimeMs < before) {
+          await rm(path, { force: true });
+          removed += 1;
         }
       }
       return removed;
     },
   };
+}
+
+/** Every file in the two-hex-digit folders under `root`, as `ab/<name>` and its path. */
+async function* storedFiles(root: string): AsyncGenerator<{ key: string; path: string }> {
+  for (const folder of await listFolder(root)) {
+    if (!/^[0-9a-f]{2}$/.test(folder)) continue;
+    for (const name of await listFolder(join(root, folder))) {
+      yield { key: `${folder}/${name}`, path: join(root, folder, name) };
+    }
+  }
 }
 
 /** A folder's entries; a folder that does not exist (yet) has none. */

@@ -160,11 +160,7 @@ export async function* notificationsAfter(
 
 /** The recipient's newest `seq` (0 before their first notification). */
 export async function notificationHead(db: Database, params: { userId: string }): Promise<number> {
-  const [row] = await db
-    .select({ seq: notificationHeads.seq })
-    .from(notificationHeads)
-    .where(eq(notificationHeads.recipientId, params.userId));
-  return row?.seq ?? 0;
+  return (await notificationHeadsOf(db, { userIds: [params.userId] })).get(params.userId) ?? 0;
 }
 
 /**
