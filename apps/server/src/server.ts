@@ -30,6 +30,8 @@ import {
   type RequestTimeouts,
   watchStalledBodies,
 } from './connection-bounds';
+import { hostCheckHook } from './host-check';
+import { withSafeLogging } from './log-redaction';
 import { trpcRoute } from './trpc-route';
 
 /** How long each part of `/healthz` may take before it counts as down. */
@@ -59,6 +61,14 @@ export interface ServerDeps {
   timeouts?: Partial<RequestTimeouts>;
   /** Open connections allowed per client address (`MAX_CONNECTIONS_PER_ADDRESS`); none when not given. */
   connectionCap?: { perAddress: number; exempt?: readonly string[] };
+  /**
+   * Which proxies' `X-Forwarded-For`/`-Host`/`-Proto` to believe (`TRUST_PROXY`), as
+   * Fastify's `trustProxy`: a hop count, addresses/CIDRs, or true for any. Off by default:
+   * a client could otherwise pick its own address and escape the rate limits.
+   */
+  trustProxy?: FastifyServerOptions['trustProxy'];
+  /** Host names besides `PUBLIC_ORIGIN`'s and `localhost` that are ours (`ALLOWED_HOSTS`); others get 421. */
+  allowedHosts?: readonly string[];
 }
 
 declare module 'fastify' {
@@ -96,7 +106,8 @@ export async function buildServer(deps: ServerDeps) {
   const https = deps.publicOrigin?.startsWith('https:') ?? false;
   const timeouts = { ...REQUEST_TIMEOUTS, ...deps.timeouts };
   const app = Fastify({
-    logger: deps.logger ?? false,
+    logger: withSafeLogging(deps.logger),
+    trustProxy: deps.trustProxy ?? false,
     // Receiving a request is bounded; sending the response is not (see REQUEST_TIMEOUTS).
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
@@ -129,6 +140,11 @@ export async function buildServer(deps: ServerDeps) {
   let draining = false;
   // tRPC calls that arrived while draining: the route answers them in tRPC's error shape.
   const refused = new WeakSet<IncomingMessage>();
+  // A host name that is not ours (DNS rebinding) is refused before anything else.
+  app.addHook(
+    'onRequest',
+    hostCheckHook({ publicOrigin: deps.publicOrigin, allowedHosts: deps.allowedHosts }),
+  );
   // Before everything else, helmet included: a refused request costs nothing.
   app.addHook('onRequest', async (request, reply) => {
     stalledBodies.watch(request.raw, reply.raw);

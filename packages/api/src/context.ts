@@ -1,6 +1,8 @@
+import { AuthMessages } from '@photogram/contracts';
 import type { Database } from '@photogram/db';
+import { TRPCError } from '@trpc/server';
 import type { Session, User } from 'lucia';
-import type { Auth } from './auth/lucia';
+import { type Auth, hashSessionId } from './auth/lucia';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 import type { NotificationBus } from './realtime/bus';
@@ -39,6 +41,25 @@ export interface RequestInfo {
 
 export type AuthMethod = 'cookie' | 'bearer';
 
+/**
+ * The API token in an `Authorization` header, or null when there is none. The scheme is
+ * case-insensitive (RFC 9110 §11.1: `bearer` and `BEARER` are `Bearer`). A `Basic`
+ * credential belongs to a proxy in front of us (nginx's `auth_basic` forwards it) and is
+ * ignored. Anything else (another scheme, a bearer that is not one of our tokens, extra
+ * parts) is refused with 401 rather than silently treated as signed out, so a client
+ * with a mangled token hears why.
+ */
+export function readBearerToken(header: string | null): string | null {
+  const value = header?.trim() ?? '';
+  if (value === '') return null;
+  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)(?:[ \t]+(\S*))?$/.exec(value);
+  const scheme = match?.[1]?.toLowerCase();
+  if (scheme === 'basic') return null;
+  const token = match?.[2] ?? '';
+  if (scheme === 'bearer' && looksLikeApiToken(token)) return token;
+  throw new TRPCError({ code: 'UNAUTHORIZED', message: AuthMessages.invalidToken });
+}
+
 export async function createContext(deps: ApiDeps, request: RequestInfo) {
   const { auth } = deps;
   let user: User | null = null;
@@ -47,11 +68,12 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
 
   let credentialId: string | null = null;
 
-  const bearer = auth.readBearerToken(request.headers.get('authorization') ?? '');
+  const bearer = readBearerToken(request.headers.get('authorization'));
   const cookieSession = auth.readSessionCookie(request.headers.get('cookie') ?? '');
   if (bearer) {
-    // A bearer is an API token; anything else in the header is no credential at all.
-    const found = looksLikeApiToken(bearer) ? await authenticateToken(deps.db, bearer) : null;
+    // A well-formed token that is unknown or revoked is no credential, as an expired
+    // cookie is none: the request is anonymous and protected calls say "sign in".
+    const found = await authenticateToken(deps.db, bearer);
     if (found) {
       const { id, username, displayName, bio, createdAt } = found.user;
       user = { id, username, displayName, bio, createdAt };
@@ -62,7 +84,8 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
     ({ user, session } = await auth.validateSession(cookieSession));
     if (session) {
       authMethod = 'cookie';
-      credentialId = session.id;
+      // The hash, not the secret: it travels in NOTIFY payloads (see hashSessionId).
+      credentialId = hashSessionId(session.id);
       // Lucia slides the expiry when half of it has passed: send the renewed cookie.
       if (session.fresh) request.setCookie(auth.createSessionCookie(session.id).serialize());
     } else {
@@ -73,6 +96,8 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
   return {
     ...deps,
     ...request,
+    /** The limiters, counting in this request's database. */
+    limits: deps.limits.in(deps.db),
     user,
     session,
     authMethod,

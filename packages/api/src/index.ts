@@ -1,15 +1,32 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from './root';
 
-export { type Auth, type AuthOptions, createAuth, SESSION_COOKIE } from './auth/lucia';
-export { type ApiDeps, type Context, createContext, type RequestInfo } from './context';
+export {
+  type Auth,
+  type AuthOptions,
+  createAuth,
+  HashedSessionAdapter,
+  hashSessionId,
+  SESSION_COOKIE,
+} from './auth/lucia';
+export {
+  type ApiDeps,
+  type Context,
+  createContext,
+  type RequestInfo,
+  readBearerToken,
+} from './context';
 export * from './errors';
 export {
+  type BoundRateLimits,
   createRateLimits,
   defaultRateLimits,
+  type Limit,
   type RateLimitOptions,
-  type RateLimits,
+  RateLimits,
+  SignInThrottle,
 } from './rate-limit';
+export { retryAfterMeta } from './response-meta';
 export { type AppRouter, appRouter } from './root';
 export { createCallerFactory } from './trpc';
 

@@ -65,6 +65,33 @@ export const AuthMessages = {
   usernameTaken: 'That username is taken. Try another one.',
   badCredentials: 'Wrong username or password.',
   signInRequired: 'Please sign in to continue.',
-  tooManyAttempts: 'Too many attempts. Please wait a few minutes and try again.',
+  /** `wait` is `waitInWords(…)`: "Too many sign-in attempts. Try again in 4 minutes." */
+  tooManySignIns: (wait: string) => `Too many sign-in attempts. Try again in ${wait}.`,
+  tooManySignUps: (wait: string) =>
+    `Too many new accounts from your network. Try again in ${wait}.`,
+  invalidToken:
+    'This API token is not valid. Send it as "Authorization: Bearer <token>", with a token from your settings.',
   foreignOrigin: 'This request came from another site and was refused.',
 } as const;
+
+/**
+ * A wait as people say it, rounded up: "40 seconds", "1 minute", "14 minutes", "2 hours".
+ * `roundWait` gives the seconds this stands for, so `Retry-After` says the same thing.
+ */
+export function waitInWords(seconds: number): string {
+  const rounded = roundWait(seconds);
+  if (rounded < 60) return rounded === 1 ? '1 second' : `${rounded} seconds`;
+  if (rounded < 2 * 60 * 60) {
+    const minutes = rounded / 60;
+    return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+  }
+  return `${rounded / 3600} hours`;
+}
+
+/** Seconds rounded up to what `waitInWords` can say: whole seconds, minutes or hours. */
+export function roundWait(seconds: number): number {
+  const whole = Math.max(1, Math.ceil(seconds));
+  if (whole < 60) return whole;
+  if (whole < 2 * 60 * 60) return Math.ceil(whole / 60) * 60;
+  return Math.ceil(whole / 3600) * 3600;
+}

@@ -26,7 +26,10 @@ export const users = pgTable(
 export type User = typeof users.$inferSelect;
 export type NewUser = typeof users.$inferInsert;
 
-/** Browser sessions (lucia v3). API tokens join this table with their own issue. */
+/**
+ * Browser sessions (lucia v3). `id` is the SHA-256 (hex) of the cookie's value, never the
+ * value itself: someone who reads this table cannot sign in as anyone (see `createAuth`).
+ */
 export const sessions = pgTable(
   'sessions',
   {
@@ -163,3 +166,19 @@ export const apiTokens = pgTable(
 );
 export type ApiToken = typeof apiTokens.$inferSelect;
 export type NewApiToken = typeof apiTokens.$inferInsert;
+
+/**
+ * Fixed-window counters for rate limits (sign-in failures, sign-ups, uploads), kept here
+ * so that every server process on one database counts together and a restart forgets
+ * nothing. A row whose window has passed counts as empty; old rows are swept.
+ */
+export const rateLimits = pgTable(
+  'rate_limits',
+  {
+    key: text('key').primaryKey(),
+    points: integer('points').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [index('rate_limits_expires_at_idx').on(t.expiresAt)],
+);
+export type RateLimitRow = typeof rateLimits.$inferSelect;

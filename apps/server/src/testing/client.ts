@@ -7,6 +7,8 @@ export interface ClientOptions {
   origin?: string | null;
   /** A bearer token instead of cookies. */
   token?: string;
+  /** More headers on every request, e.g. `x-forwarded-for` to stand for another address. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -19,6 +21,7 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
 
   const fetchWithJar: typeof fetch = async (input, init) => {
     const headers = new Headers(init?.headers);
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
     if (jar.size > 0) headers.set('cookie', cookieHeader());
     if (origin) headers.set('origin', origin);
     if (options.token) headers.set('authorization', `Bearer ${options.token}`);

@@ -20,7 +20,9 @@ export interface TestServer {
 /** Limits high enough that only the rate-limit tests ever reach them. */
 export const relaxedRateLimits: RateLimitOptions = {
   signInPerIp: { points: 10_000, duration: 60 },
+  signInPerUsernameAndIp: { points: 10_000, duration: 60 },
   signInPerUsername: { points: 10_000, duration: 60 },
+  signInUnderAttackPoints: 10_000,
   signUpPerIp: { points: 10_000, duration: 60 },
   uploadPerUser: { points: 10_000, duration: 60 },
 };

@@ -6,10 +6,21 @@ import {
   TokenMessages,
 } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
+import { hashSessionId } from '../auth/lucia';
+import type { Context } from '../context';
 import { ForbiddenError } from '../errors';
 import { createToken, listTokens, revokeToken } from '../services/tokens';
 import { createUser, toMe, verifyCredentials } from '../services/users';
 import { protectedProcedure, publicProcedure } from '../trpc';
+
+/** Invalidates a browser session and ends the live streams opened with it. */
+async function endSession(ctx: Context, sessionId: string) {
+  await ctx.auth.invalidateSession(sessionId);
+  // Subscriptions know their session by its hash (`credentialId`), never by the secret.
+  await ctx.bus.revoke(hashSessionId(sessionId)).catch((error: unknown) => {
+    ctx.reportError(error, 'ending the subscriptions of a session failed');
+  });
+}
 
 export const authRouter = {
   signUp: publicProcedure.input(SignUpInput).mutation(async ({ ctx, input }) => {
@@ -21,26 +32,19 @@ export const authRouter = {
   }),
 
   signIn: publicProcedure.input(SignInInput).mutation(async ({ ctx, input }) => {
-    await ctx.limits.signInPerIp.consume(ctx.ip);
-    await ctx.limits.signInPerUsername.consume(input.username);
-    const user = await verifyCredentials(ctx.db, input);
-    await ctx.limits.signInPerUsername.reset(input.username);
-    // A new session on every sign-in; an old cookie, if any, is ended (no fixation).
-    if (ctx.session && ctx.authMethod === 'cookie')
-      await ctx.auth.invalidateSession(ctx.session.id);
+    const user = await ctx.limits.signIn.attempt({ username: input.username, ip: ctx.ip }, () =>
+      verifyCredentials(ctx.db, input),
+    );
+    // A new session on every sign-in; an old cookie, if any, is ended (no fixation), and
+    // its live streams with it, as on sign-out. Other devices' sessions are untouched.
+    if (ctx.session && ctx.authMethod === 'cookie') await endSession(ctx, ctx.session.id);
     const session = await ctx.auth.createSession(user.id, {});
     ctx.setCookie(ctx.auth.createSessionCookie(session.id).serialize());
     return { user: toMe(user) };
   }),
 
   signOut: publicProcedure.mutation(async ({ ctx }) => {
-    if (ctx.session && ctx.authMethod === 'cookie') {
-      await ctx.auth.invalidateSession(ctx.session.id);
-      // Live subscriptions opened with this session end too.
-      await ctx.bus.revoke(ctx.session.id).catch((error: unknown) => {
-        ctx.reportError(error, 'ending the subscriptions of a session failed');
-      });
-    }
+    if (ctx.session && ctx.authMethod === 'cookie') await endSession(ctx, ctx.session.id);
     ctx.setCookie(ctx.auth.createBlankSessionCookie().serialize());
     return { ok: true as const };
   }),
