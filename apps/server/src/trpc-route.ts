@@ -3,6 +3,7 @@ import {
   type AppRouter,
   type Context,
   type RequestInfo,
+  retryAfterMeta,
   serializeSubscriptionData,
 } from '@photogram/api';
 import { createSSEHandler, type SSEHandler } from '@photogram/trpc-sse';
@@ -158,6 +159,8 @@ export async function trpcRoute(
         res: reply.raw,
         path: request.params.path,
         maxBodySize: multipart ? options.maxMultipartBytes : options.maxJsonBytes,
+        // A 429 says when to come back (`Retry-After`), as its message does.
+        responseMeta: retryAfterMeta,
         createContext: () =>
           refused
             ? Promise.reject(restarting())
