@@ -8,6 +8,7 @@ import {
   createLocalMediaStorage,
   createRateLimits,
   MemoryBus,
+  StreamCaps,
 } from '@photogram/api';
 import superjson from 'superjson';
 import { sessionCookie, signedInClient, uploadForm } from './api-client';
@@ -350,6 +351,7 @@ async function uploadWhileDown(
         media: createLocalMediaStorage(join(database.dataDir, 'media')),
         maxUploadBytes: 10 * 1024 * 1024,
         bus,
+        streamCaps: new StreamCaps(),
         reportError: (error: unknown, message: string) => {
           throw new Error(message, { cause: error });
         },

@@ -9,7 +9,7 @@ test('a person creates an API token, sees it once, and revokes it', async ({ bro
   await expect(page.getByText('You have no tokens yet.')).toBeVisible();
 
   await page.getByRole('button', { name: 'Create token' }).click();
-  await expect(page.getByText('Give the token a name, e.g. "laptop CLI"')).toBeVisible();
+  await expect(page.getByText('Give the token a name, such as "laptop CLI".')).toBeVisible();
 
   await page.getByLabel('Token name').fill('laptop CLI');
   await page.getByRole('button', { name: 'Create token' }).click();

@@ -321,7 +321,7 @@ test('users can be found by username or display name prefix, ignoring case', asy
   const bigSearch = await failure(person.client.users.search.query({ query: 'z', limit: 500 }));
   expect([bigSearch.data?.httpStatus, bigSearch.message]).toEqual([
     400,
-    'Ask for at most 50 people',
+    'Ask for at most 50 people.',
   ]);
   const tooLong = await failure(person.client.users.updateProfile.mutate({ bio: 'b'.repeat(301) }));
   expect([tooLong.data?.httpStatus, tooLong.message]).toEqual([400, UserMessages.bioTooLong]);

@@ -68,7 +68,7 @@ test('unknown API, media and asset paths are a 404, not the SPA', async () => {
   }
   const post = await fetch(`${server.url}/nope`, { method: 'POST', body: '' });
   expect(post.status).toBe(404);
-  expect(await post.json()).toEqual({ error: 'Not found' });
+  expect(await post.json()).toEqual({ error: 'There is nothing at this address.' });
 });
 
 test('/healthz and /livez are never the SPA', async () => {

@@ -15,12 +15,15 @@ import {
   mediaContentType,
   type NotificationBus,
   type RateLimitOptions,
+  StreamCaps,
+  type StreamLimits,
 } from '@photogram/api';
-import { MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
+import { MAX_JSON_BODY_BYTES, MAX_UPLOAD_BYTES_DEFAULT } from '@photogram/contracts';
 import type { Database } from '@photogram/db';
 import { sql } from 'drizzle-orm';
 import Fastify, {
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type FastifyServerOptions,
 } from 'fastify';
@@ -55,6 +58,8 @@ export interface ServerDeps {
   bus?: NotificationBus;
   /** Unread notifications after which a subscriber is dropped (it replays on reconnect). */
   subscriberQueueLimit?: number;
+  /** Live streams one process serves per person and per address (`STREAM_LIMITS` otherwise). */
+  streamLimits?: Partial<StreamLimits>;
   /** Who serves subscriptions (`SSE_TRANSPORT`): `trpc-sse` (default) or tRPC's `stock` SSE. */
   sseTransport?: 'trpc-sse' | 'stock';
   /** Bounds on receiving a request; `REQUEST_TIMEOUTS` for whatever is not given. */
@@ -82,6 +87,19 @@ declare module 'fastify' {
     drain(timeoutMs: number): Promise<boolean>;
   }
 }
+
+const NOT_FOUND = 'There is nothing at this address.';
+const BAD_REQUEST = 'That request is not valid. Check the address and try again.';
+const SERVER_ERROR = 'Something went wrong on our side. Please try again.';
+/** What the non-tRPC routes say for an HTTP error, by status. */
+const plainHttpMessages: Record<number, string> = {
+  400: BAD_REQUEST,
+  404: NOT_FOUND,
+  405: 'That method is not supported here.',
+  413: 'That request is too large.',
+  415: 'That content type is not supported here.',
+  500: SERVER_ERROR,
+};
 
 /** Paths that are never the SPA's: the API, media, health, and built files that are not there. */
 const NOT_SPA = /^\/(trpc|media|healthz|livez|assets)(\/|\?|$)/;
@@ -125,6 +143,11 @@ export async function buildServer(deps: ServerDeps) {
     // `?input=` would stay in memory as a string built character by character.
     // URLSearchParams decodes natively into flat strings.
     routerOptions: { querystringParser: (query) => Object.fromEntries(new URLSearchParams(query)) },
+    // A URL that does not decode never reaches a route or the error handler below.
+    frameworkErrors: (_error, _request, reply) => {
+      // Typed generically over route schemas; this one has none.
+      (reply as FastifyReply).code(400).send({ error: BAD_REQUEST });
+    },
   });
 
   const media = typeof deps.media === 'string' ? createLocalMediaStorage(deps.media) : deps.media;
@@ -175,6 +198,7 @@ export async function buildServer(deps: ServerDeps) {
     db: deps.db,
     bus,
     subscriberQueueLimit: deps.subscriberQueueLimit,
+    streamCaps: new StreamCaps(deps.streamLimits),
     reportError: (error: unknown, message: string) => app.log.error({ err: error }, message),
     auth: createAuth(deps.db, { secureCookies: https }),
     limits: createRateLimits(deps.rateLimits),
@@ -212,7 +236,7 @@ export async function buildServer(deps: ServerDeps) {
           ...(deps.publicOrigin ? [deps.publicOrigin] : []),
         ],
       }),
-    maxJsonBytes: 1024 * 1024,
+    maxJsonBytes: MAX_JSON_BODY_BYTES,
     maxMultipartBytes: maxUploadBytes + 64 * 1024,
     sseTransport: deps.sseTransport ?? 'trpc-sse',
     isRefused: (request) => refused.has(request),
@@ -222,7 +246,7 @@ export async function buildServer(deps: ServerDeps) {
   app.get<{ Params: { '*': string } }>('/media/*', async (request, reply) => {
     const key = request.params['*'];
     const file = isMediaKey(key) ? await media.open(key) : null;
-    if (!file) return reply.code(404).send({ error: 'Not found' });
+    if (!file) return reply.code(404).send({ error: NOT_FOUND });
     return reply
       .header('content-type', mediaContentType(key))
       .header('content-length', file.size)
@@ -273,7 +297,15 @@ export async function buildServer(deps: ServerDeps) {
         .type('text/plain')
         .send('The web app is not built yet. Run `npm start` from the repository root.');
     }
-    return reply.code(404).send({ error: 'Not found' });
+    return reply.code(404).send({ error: NOT_FOUND });
+  });
+
+  // Fastify's own errors outside tRPC (a malformed URL, say) get a sentence, not its code.
+  app.setErrorHandler((error: { statusCode?: number }, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    const fallback = status < 500 ? BAD_REQUEST : SERVER_ERROR;
+    return reply.code(status).send({ error: plainHttpMessages[status] ?? fallback });
   });
 
   // See `FastifyInstance.drain` above.

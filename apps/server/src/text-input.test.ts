@@ -222,7 +222,8 @@ function stringFields(schema: unknown, path = ''): string[] {
   if (
     schema instanceof z.ZodOptional ||
     schema instanceof z.ZodNullable ||
-    schema instanceof z.ZodDefault
+    schema instanceof z.ZodDefault ||
+    schema instanceof z.ZodPrefault
   ) {
     return stringFields(schema.unwrap(), path);
   }

@@ -6,6 +6,7 @@ import { type Auth, hashSessionId } from './auth/lucia';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 import type { NotificationBus } from './realtime/bus';
+import type { StreamCaps } from './realtime/stream-caps';
 import { authenticateToken, looksLikeApiToken } from './services/tokens';
 
 /** What the API needs from the process that hosts it; built once at start-up. */
@@ -19,6 +20,8 @@ export interface ApiDeps {
   bus: NotificationBus;
   /** Notifications a subscriber may leave unread before it is disconnected (default 256). */
   subscriberQueueLimit?: number;
+  /** This process's count of open live streams, capped per person and per address. */
+  streamCaps: StreamCaps;
   /** Logs a failure that must not fail the request (e.g. a publish after commit). */
   reportError(error: unknown, message: string): void;
 }

@@ -48,3 +48,9 @@ export type {
 export { MemoryBus } from './realtime/memory-bus';
 export { serializeSubscriptionData } from './realtime/payloads';
 export { PostgresBus, type PostgresBusOptions, UPLOADS_CHANNEL } from './realtime/postgres-bus';
+export {
+  STREAM_LIMITS,
+  StreamCaps,
+  type StreamLimits,
+  StreamMessages,
+} from './realtime/stream-caps';

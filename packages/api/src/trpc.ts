@@ -1,11 +1,17 @@
-import { AuthMessages } from '@photogram/contracts';
+import {
+  AuthMessages,
+  formatMegabytes,
+  InputMessages,
+  MAX_JSON_BODY_BYTES,
+  PostMessages,
+} from '@photogram/contracts';
 import { initTRPC, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
 import type { Context } from './context';
 import {
   ConflictError,
-  type DomainError,
+  DomainError,
   ForbiddenError,
   NotFoundError,
   TooManyRequestsError,
@@ -22,6 +28,72 @@ const domainCodes: ReadonlyArray<[new (...args: never[]) => DomainError, TRPC_ER
   [TooManyRequestsError, 'TOO_MANY_REQUESTS'],
 ];
 
+/** What a person reads for an error whose message is tRPC's or a library's, not ours. */
+const plainMessages: Partial<Record<TRPC_ERROR_CODE_KEY, string>> = {
+  PARSE_ERROR: 'The request could not be read. Send valid JSON.',
+  BAD_REQUEST: 'The request could not be read: its input is not in the form this API expects.',
+  UNAUTHORIZED: AuthMessages.signInRequired,
+  FORBIDDEN: 'You are not allowed to do that.',
+  NOT_FOUND: 'There is nothing at this address.',
+  TIMEOUT: 'The request took too long. Please try again.',
+  UNSUPPORTED_MEDIA_TYPE:
+    'Send the request as JSON (Content-Type: application/json), or as multipart/form-data for an upload.',
+  TOO_MANY_REQUESTS: 'Too many requests. Please wait a moment and try again.',
+  CLIENT_CLOSED_REQUEST: 'The request was cancelled.',
+  SERVICE_UNAVAILABLE: 'The server is busy or restarting. Please try again in a moment.',
+  INTERNAL_SERVER_ERROR: 'Something went wrong on our side. Please try again.',
+};
+const UNREADABLE = 'The request could not be completed.';
+
+/** zod's own wording, which only a schema without its own message would show. */
+const ZOD_DEFAULT = /^(Invalid|Too (small|big)|Unrecognized)\b/;
+
+/**
+ * The message a person reads. Ours (a domain error's, a schema's) stands as written;
+ * anything else — tRPC's codes and internals ("PAYLOAD_TOO_LARGE", "No procedure found
+ * on path …"), a library's ("Iterator value p is not an entry object") — becomes a
+ * plain sentence chosen by its code, so no message made for programmers reaches a person.
+ */
+function personMessage(
+  error: TRPCError,
+  where: { path: string | undefined; type: string; maxUploadBytes: number | undefined },
+): string {
+  const cause = error.cause;
+  if (cause instanceof DomainError) return cause.message;
+  if (cause instanceof z.ZodError) {
+    const issue = cause.issues[0];
+    if (issue && !ZOD_DEFAULT.test(issue.message)) return issue.message;
+    // A schema lacks its own message: name the field rather than quote zod.
+    const field = issue?.path.join('.');
+    return field ? `The field "${field}" is not valid.` : InputMessages.notAnObject;
+  }
+  // A body that is not JSON at all fails in JSON.parse, whatever code tRPC gives it.
+  if (cause instanceof SyntaxError) return plainMessages.PARSE_ERROR ?? UNREADABLE;
+  switch (error.code) {
+    case 'PAYLOAD_TOO_LARGE':
+      return where.path === 'posts.upload' && where.maxUploadBytes
+        ? PostMessages.imageTooLarge(where.maxUploadBytes)
+        : `That request is too large: send at most ${formatMegabytes(MAX_JSON_BODY_BYTES)}.`;
+    case 'METHOD_NOT_SUPPORTED':
+      return methodMessage(where.type);
+    case 'NOT_FOUND':
+      return where.path && where.type === 'unknown'
+        ? `There is no procedure called "${where.path.slice(0, 100)}".`
+        : (plainMessages.NOT_FOUND ?? UNREADABLE);
+    default:
+      return plainMessages[error.code] ?? UNREADABLE;
+  }
+}
+
+function methodMessage(type: string): string {
+  if (type === 'query') return 'This procedure reads data: call it with GET.';
+  if (type === 'mutation') return 'This procedure changes data: call it with POST.';
+  if (type === 'subscription') {
+    return 'This procedure is a subscription: open it as an event stream (GET with Accept: text/event-stream).';
+  }
+  return 'That method is not supported here.';
+}
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Never send stack traces to clients; the server logs them.
@@ -32,17 +104,10 @@ const t = initTRPC.context<Context>().create({
     ping: { enabled: true, intervalMs: 15_000 },
     client: { reconnectAfterInactivityMs: 40_000 },
   },
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path, type, ctx }) {
     const cause = error.cause;
     const zodError = cause instanceof z.ZodError ? z.flattenError(cause) : null;
-    let message = shape.message;
-    if (cause instanceof z.ZodError) {
-      message = cause.issues[0]?.message ?? 'Some fields are not valid.';
-    } else if (error.code === 'PARSE_ERROR' || cause instanceof SyntaxError) {
-      message = 'The request could not be read. Send valid JSON.';
-    } else if (error.code === 'INTERNAL_SERVER_ERROR') {
-      message = 'Something went wrong on our side. Please try again.';
-    }
+    const message = personMessage(error, { path, type, maxUploadBytes: ctx?.maxUploadBytes });
     return { ...shape, message, data: { ...shape.data, zodError } };
   },
 });
@@ -51,14 +116,20 @@ export const createTRPCRouter = t.router;
 export const createCallerFactory = t.createCallerFactory;
 export const mergeRouters = t.mergeRouters;
 
-/** Turns the domain errors thrown by services into tRPC errors with the right HTTP status. */
+/**
+ * A domain error as a tRPC error with the right HTTP status; its message is what the
+ * person reads (the error formatter keeps the message of any error caused by one).
+ */
+export function toTRPCError(error: DomainError): TRPCError {
+  const code = domainCodes.find(([type]) => error instanceof type)?.[1] ?? 'BAD_REQUEST';
+  return new TRPCError({ code, message: error.message, cause: error });
+}
+
+/** Turns the domain errors thrown by services and middlewares into tRPC errors. */
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
-  if (!result.ok) {
-    const cause = result.error.cause;
-    for (const [type, code] of domainCodes) {
-      if (cause instanceof type) throw new TRPCError({ code, message: cause.message, cause });
-    }
+  if (!result.ok && result.error.cause instanceof DomainError) {
+    throw toTRPCError(result.error.cause);
   }
   return result;
 });
@@ -72,7 +143,7 @@ const sameOriginMutations = t.middleware(({ ctx, type, next }) => {
   if (type !== 'mutation' || ctx.authMethod === 'bearer') return next();
   const origin = ctx.headers.get('origin');
   const foreign = origin ? !ctx.allowedOrigins.includes(origin) : ctx.hasSessionCookie;
-  if (foreign) throw new TRPCError({ code: 'FORBIDDEN', message: AuthMessages.foreignOrigin });
+  if (foreign) throw new ForbiddenError(AuthMessages.foreignOrigin);
   return next();
 });
 
@@ -80,7 +151,7 @@ export const publicProcedure = t.procedure.use(domainErrors).use(sameOriginMutat
 
 export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
   if (!ctx.user || !ctx.credentialId) {
-    throw new TRPCError({ code: 'UNAUTHORIZED', message: AuthMessages.signInRequired });
+    throw new UnauthorizedError(AuthMessages.signInRequired);
   }
   return next({ ctx: { user: ctx.user, credentialId: ctx.credentialId } });
 });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { input, optionalInput } from './input';
 import { PageInput } from './pagination';
 import { UserSummary } from './users';
 
 export const NotificationId = z
-  .string({ error: 'A notification id is required' })
+  .string({ error: 'A notification id is required.' })
   .regex(/^[1-9][0-9]{0,17}$/, 'That notification id is not valid.');
 
 export const UploadNotification = z.object({
@@ -26,10 +27,10 @@ export type UploadNotification = z.infer<typeof UploadNotification>;
  * of a reconnecting EventSource; clients pass the newest `eventId` they already have
  * (from `notifications.list`, or the last event received). Null or absent: live only.
  */
-export const OnUploadInput = z.object({
+export const OnUploadInput = optionalInput({
   // "0" means "from the very beginning": an app that loaded no notifications yet.
   lastEventId: z
-    .string()
+    .string({ error: 'That event id is not valid.' })
     .regex(/^(0|[1-9][0-9]{0,17})$/, 'That event id is not valid.')
     .nullish(),
 });
@@ -37,11 +38,16 @@ export type OnUploadInput = z.input<typeof OnUploadInput>;
 
 export const NotificationsListInput = PageInput;
 
-export const MarkReadInput = z.object({
+export const MarkReadInput = input({
   ids: z
-    .array(NotificationId)
-    .min(1, 'Choose at least one notification')
-    .max(500, 'Mark at most 500 notifications at once'),
+    .array(NotificationId, {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'Choose at least one notification.'
+          : 'The ids must be a list of notification ids.',
+    })
+    .min(1, 'Choose at least one notification.')
+    .max(500, 'Mark at most 500 notifications at once.'),
 });
 
 /** "@alice uploaded a new post": the sentence every client shows. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { PageInput } from './pagination';
+import { input } from './input';
+import { PageFields, PageInput } from './pagination';
 import { text } from './text';
 import { Id, UserSummary } from './users';
 
@@ -38,7 +39,7 @@ export function formatMegabytes(bytes: number): string {
 export const Caption = text({
   subject: 'Captions',
   multiline: true,
-  params: { error: 'The caption must be text' },
+  params: { error: 'The caption must be text.' },
 }).max(CAPTION_MAX, PostMessages.captionTooLong);
 
 /**
@@ -47,13 +48,16 @@ export const Caption = text({
  * a body that is too large.
  */
 export function uploadFields(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
-  return z.object({
-    image: z
-      .instanceof(File, { error: PostMessages.imageRequired })
-      .refine((file) => file.size > 0, PostMessages.imageEmpty)
-      .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
-    caption: Caption.default(''),
-  });
+  return z.object(
+    {
+      image: z
+        .instanceof(File, { error: PostMessages.imageRequired })
+        .refine((file) => file.size > 0, PostMessages.imageEmpty)
+        .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
+      caption: Caption.default(''),
+    },
+    { error: PostMessages.imageRequired },
+  );
 }
 
 /** `posts.upload`'s input: multipart `FormData` with `image` (a File) and `caption`. */
@@ -74,8 +78,8 @@ export const PostId = z
   .string({ error: PostMessages.invalidPostId })
   .regex(/^[1-9][0-9]{0,17}$/, PostMessages.invalidPostId);
 
-export const PostIdInput = z.object({ postId: PostId });
-export const PostsByUserInput = PageInput.extend({ userId: Id });
+export const PostIdInput = input({ postId: PostId });
+export const PostsByUserInput = input({ ...PageFields, userId: Id });
 export const FeedInput = PageInput;
 
 export const PostImage = z.object({

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DisplayName } from './auth';
-import { PageInput } from './pagination';
+import { input, optionalInput, wholeNumber } from './input';
+import { PageFields } from './pagination';
 import { text } from './text';
 
 /**
@@ -9,8 +10,8 @@ import { text } from './text';
  * characters, a NUL the database would choke on) is refused with a sentence.
  */
 export const Id = z
-  .string({ error: 'An id is required' })
-  .min(1, 'An id is required')
+  .string({ error: 'An id is required.' })
+  .min(1, 'An id is required.')
   .max(64, 'That id is not valid.')
   .regex(/^[A-Za-z0-9_-]+$/, 'That id is not valid.');
 
@@ -50,34 +51,35 @@ export const UserMessages = {
 export const Bio = text({
   subject: 'Bios',
   multiline: true,
-  params: { error: 'A bio must be text' },
+  params: { error: 'A bio must be text.' },
 }).max(BIO_MAX, UserMessages.bioTooLong);
 
-export const ByUsernameInput = z.object({
-  username: text({ subject: 'Usernames', params: { error: 'A username is required' } })
+export const ByUsernameInput = input({
+  username: text({ subject: 'Usernames', params: { error: 'A username is required.' } })
     .toLowerCase()
-    .min(1, 'A username is required')
+    .min(1, 'A username is required.')
     .max(64, 'No one goes by a name that long here.'),
 });
 
-export const SearchUsersInput = z.object({
-  query: text({ subject: 'Searches', params: { error: 'Type something to search for' } }).max(
+export const SearchUsersInput = input({
+  query: text({ subject: 'Searches', params: { error: 'Type something to search for.' } }).max(
     50,
-    'Search for at most 50 characters',
+    'Search for at most 50 characters.',
   ),
-  limit: z
-    .number()
-    .int()
-    .min(1, 'Ask for at least 1 person')
-    .max(50, 'Ask for at most 50 people')
-    .default(10),
+  limit: wholeNumber({
+    field: 'The number of people (limit)',
+    min: 1,
+    max: 50,
+    tooSmall: 'Ask for at least 1 person.',
+    tooBig: 'Ask for at most 50 people.',
+  }).default(10),
 });
 
-export const UpdateProfileInput = z.object({
-  displayName: DisplayName.min(1, 'Display name cannot be empty').optional(),
+export const UpdateProfileInput = optionalInput({
+  displayName: DisplayName.min(1, 'Display name cannot be empty.').optional(),
   bio: Bio.optional(),
 });
 export type UpdateProfileInput = z.input<typeof UpdateProfileInput>;
 
-export const UserIdInput = z.object({ userId: Id });
-export const FollowListInput = PageInput.extend({ userId: Id });
+export const UserIdInput = input({ userId: Id });
+export const FollowListInput = input({ ...PageFields, userId: Id });

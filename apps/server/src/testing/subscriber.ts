@@ -92,6 +92,7 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
     /** Opens a new connection resuming from the last id received. */
     resume() {
       started = false;
+      error = null;
       subscription.unsubscribe();
       subscription = open();
     },

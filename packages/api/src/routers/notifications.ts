@@ -4,11 +4,12 @@ import {
   OnUploadInput,
   TokenMessages,
 } from '@photogram/contracts';
-import { TRPCError, type TRPCRouterRecord, tracked } from '@trpc/server';
+import { type TRPCRouterRecord, tracked } from '@trpc/server';
+import { DomainError, UnauthorizedError } from '../errors';
 import { CredentialRevokedError } from '../realtime/bus';
 import { uploadStream } from '../realtime/upload-stream';
 import { listNotifications, markRead, unreadCount } from '../services/notifications';
-import { protectedProcedure } from '../trpc';
+import { protectedProcedure, toTRPCError } from '../trpc';
 
 export const notificationsRouter = {
   /**
@@ -21,6 +22,14 @@ export const notificationsRouter = {
     input,
     signal,
   }) {
+    // Thrown inside the stream, a domain error needs its tRPC code here: the middleware
+    // that maps them has returned by the time a subscription runs.
+    let release: () => void;
+    try {
+      release = ctx.streamCaps.open(ctx.user.id, ctx.ip);
+    } catch (error: unknown) {
+      throw error instanceof DomainError ? toTRPCError(error) : error;
+    }
     const live = ctx.bus.subscribe(ctx.user.id, {
       maxQueue: ctx.subscriberQueueLimit,
       onOverflow: () => ctx.disconnect(),
@@ -38,16 +47,17 @@ export const notificationsRouter = {
     } catch (error: unknown) {
       if (error instanceof CredentialRevokedError) {
         // Not retryable: the client stops instead of reconnecting with a dead credential.
-        throw new TRPCError({
-          code: 'UNAUTHORIZED',
-          message:
+        throw toTRPCError(
+          new UnauthorizedError(
             ctx.authMethod === 'bearer' ? TokenMessages.tokenRevoked : TokenMessages.sessionEnded,
-        });
+          ),
+        );
       }
       throw error;
     } finally {
       signal?.removeEventListener('abort', stop);
       live.close();
+      release();
     }
   }),
 
