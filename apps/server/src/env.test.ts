@@ -15,6 +15,8 @@ test('defaults give a server on 127.0.0.1:3000 with PGlite under ./.data', () =>
     SSE_TRANSPORT: 'trpc-sse',
     MAX_UPLOAD_BYTES: 10 * 1024 * 1024,
     MAX_CONNECTIONS_PER_ADDRESS: 256,
+    MAX_STREAMS_PER_USER: 32,
+    MAX_STREAMS_PER_ADDRESS: 256,
     LOG_LEVEL: 'info',
   });
   expect(env.DATABASE_URL).toBeUndefined();
@@ -41,6 +43,8 @@ test.each([
   ['MAX_UPLOAD_BYTES', '-5'],
   ['MAX_CONNECTIONS_PER_ADDRESS', '-1'],
   ['MAX_CONNECTIONS_PER_ADDRESS', 'lots'],
+  ['MAX_STREAMS_PER_USER', '1.5'],
+  ['MAX_STREAMS_PER_ADDRESS', '-2'],
   ['LOG_LEVEL', 'loud'],
 ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
   expect(() => parseEnv({ [name]: value })).toThrow(EnvError);

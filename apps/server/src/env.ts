@@ -45,6 +45,16 @@ const EnvSchema = z
       .int('must be a whole number of connections')
       .min(0, 'must be 0 (no cap) or more')
       .default(256),
+    MAX_STREAMS_PER_USER: z.coerce
+      .number({ error: 'must be a number of streams' })
+      .int('must be a whole number of streams')
+      .min(0, 'must be 0 (no cap) or more')
+      .default(32),
+    MAX_STREAMS_PER_ADDRESS: z.coerce
+      .number({ error: 'must be a number of streams' })
+      .int('must be a whole number of streams')
+      .min(0, 'must be 0 (no cap) or more')
+      .default(256),
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'must be one of fatal, error, warn, info, debug, trace, silent',

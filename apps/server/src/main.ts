@@ -45,6 +45,9 @@ const bus =
         onError: (error) => app.log.error({ err: error }, 'notification bus failed'),
       })
     : new MemoryBus();
+// A reverse proxy on this machine is every client at once: the per-address caps leave
+// loopback alone (with TRUST_PROXY the address is the forwarded client's instead).
+const LOOPBACK = ['127.0.0.1', '::1', '::ffff:127.0.0.1'];
 const app = await buildServer({
   bus,
   db: database.db,
@@ -52,11 +55,13 @@ const app = await buildServer({
   media,
   maxUploadBytes: env.MAX_UPLOAD_BYTES,
   sseTransport: env.SSE_TRANSPORT,
-  // Request timeouts are REQUEST_TIMEOUTS (connection-bounds.ts). A local reverse proxy is
-  // every client at once, so loopback is not capped; behind a proxy elsewhere, set 0.
-  connectionCap: {
-    perAddress: env.MAX_CONNECTIONS_PER_ADDRESS,
-    exempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+  // Request timeouts are REQUEST_TIMEOUTS (connection-bounds.ts). Behind a proxy elsewhere
+  // without TRUST_PROXY, set the per-address caps to 0.
+  connectionCap: { perAddress: env.MAX_CONNECTIONS_PER_ADDRESS, exempt: LOOPBACK },
+  streamLimits: {
+    perUser: env.MAX_STREAMS_PER_USER,
+    perAddress: env.MAX_STREAMS_PER_ADDRESS,
+    exempt: LOOPBACK,
   },
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
   logger: {

@@ -9,10 +9,17 @@ import { TooManyRequestsError } from '../errors';
  * a socket, a context and a bus subscription.
  */
 export interface StreamLimits {
+  /** 0: no cap. */
   perUser: number;
+  /** 0: no cap. */
   perAddress: number;
+  /**
+   * Addresses the per-address cap leaves alone: a reverse proxy on the same machine
+   * (without TRUST_PROXY) is every client at once.
+   */
+  exempt: readonly string[];
 }
-export const STREAM_LIMITS: StreamLimits = { perUser: 32, perAddress: 256 };
+export const STREAM_LIMITS: StreamLimits = { perUser: 32, perAddress: 256, exempt: [] };
 
 /** Seconds a refused client is told to wait: long enough for a closed tab's stream to end. */
 const RETRY_AFTER_SECONDS = 30;
@@ -39,19 +46,14 @@ export class StreamCaps {
    * either is at its cap. The returned function gives the place back (once).
    */
   open(userId: string, address: string): () => void {
+    const { perUser, perAddress, exempt } = this.#limits;
     const users = this.#byUser.get(userId) ?? 0;
-    if (users >= this.#limits.perUser) {
-      throw new TooManyRequestsError(
-        StreamMessages.perUser(this.#limits.perUser),
-        RETRY_AFTER_SECONDS,
-      );
+    if (perUser > 0 && users >= perUser) {
+      throw new TooManyRequestsError(StreamMessages.perUser(perUser), RETRY_AFTER_SECONDS);
     }
     const addresses = this.#byAddress.get(address) ?? 0;
-    if (addresses >= this.#limits.perAddress) {
-      throw new TooManyRequestsError(
-        StreamMessages.perAddress(this.#limits.perAddress),
-        RETRY_AFTER_SECONDS,
-      );
+    if (perAddress > 0 && addresses >= perAddress && !exempt.includes(address)) {
+      throw new TooManyRequestsError(StreamMessages.perAddress(perAddress), RETRY_AFTER_SECONDS);
     }
     this.#byUser.set(userId, users + 1);
     this.#byAddress.set(address, addresses + 1);
