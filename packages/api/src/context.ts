@@ -3,6 +3,7 @@ import type { Database } from '@photogram/db';
 import { TRPCError } from '@trpc/server';
 import type { Session, User } from 'lucia';
 import { type Auth, hashSessionId } from './auth/lucia';
+import { UnauthorizedError } from './errors';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 import type { NotificationBus } from './realtime/bus';
@@ -60,7 +61,10 @@ export function readBearerToken(header: string | null): string | null {
   if (scheme === 'basic') return null;
   const token = match?.[2] ?? '';
   if (scheme === 'bearer' && looksLikeApiToken(token)) return token;
-  throw new TRPCError({ code: 'UNAUTHORIZED', message: AuthMessages.invalidToken });
+  // A TRPCError because nothing maps domain errors before a context exists; the cause
+  // marks the message as ours, to be shown as written.
+  const cause = new UnauthorizedError(AuthMessages.invalidToken);
+  throw new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
 }
 
 export async function createContext(deps: ApiDeps, request: RequestInfo) {
