@@ -9,6 +9,7 @@ import {
   createContext,
   createLocalMediaStorage,
   createRateLimits,
+  DecodePool,
   isMediaKey,
   type MediaStorage,
   MemoryBus,
@@ -36,6 +37,7 @@ import {
 import { hostCheckHook } from './host-check';
 import { withSafeLogging } from './log-redaction';
 import { trpcRoute } from './trpc-route';
+import { createUploadGate, type UploadGate } from './upload-gate';
 
 /** How long each part of `/healthz` may take before it counts as down. */
 const HEALTH_CHECK_TIMEOUT_MS = 2_000;
@@ -66,6 +68,10 @@ export interface ServerDeps {
   timeouts?: Partial<RequestTimeouts>;
   /** Open connections allowed per client address (`MAX_CONNECTIONS_PER_ADDRESS`); none when not given. */
   connectionCap?: { perAddress: number; exempt?: readonly string[] };
+  /** Uploads in flight per client and in all (`createUploadGate()`, `UPLOAD_CAPS`, when not given). */
+  uploadGate?: UploadGate;
+  /** Where image decodes wait their turn (`new DecodePool()`, `DECODE_POOL`, when not given). */
+  decodes?: DecodePool;
   /**
    * Which proxies' `X-Forwarded-For`/`-Host`/`-Proto` to believe (`TRUST_PROXY`), as
    * Fastify's `trustProxy`: a hop count, addresses/CIDRs, or true for any. Off by default:
@@ -193,6 +199,8 @@ export async function buildServer(deps: ServerDeps) {
       .header('connection', 'close')
       .send({ error: 'The server is restarting. Please try again in a moment.' });
   });
+  // Before the body is read: an upload refused here costs its headers, not its photo.
+  app.addHook('onRequest', (deps.uploadGate ?? createUploadGate()).onRequest);
 
   const apiDeps = {
     db: deps.db,
@@ -204,6 +212,7 @@ export async function buildServer(deps: ServerDeps) {
     limits: createRateLimits(deps.rateLimits),
     media,
     maxUploadBytes,
+    decodes: deps.decodes ?? new DecodePool(),
   };
 
   await app.register(helmet, {

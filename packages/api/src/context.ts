@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import type { Session, User } from 'lucia';
 import { type Auth, hashSessionId } from './auth/lucia';
 import { UnauthorizedError } from './errors';
+import type { DecodePool } from './media/decode-pool';
 import type { MediaStorage } from './media/storage';
 import type { RateLimits } from './rate-limit';
 import type { NotificationBus } from './realtime/bus';
@@ -23,6 +24,8 @@ export interface ApiDeps {
   subscriberQueueLimit?: number;
   /** This process's count of open live streams, capped per person and per address. */
   streamCaps: StreamCaps;
+  /** Where image decodes wait their turn, a few at a time; without one they all start at once. */
+  decodes?: DecodePool;
   /** Logs a failure that must not fail the request (e.g. a publish after commit). */
   reportError(error: unknown, message: string): void;
 }

@@ -29,3 +29,17 @@ export class TooManyRequestsError extends DomainError {
     super(message);
   }
 }
+/**
+ * The server as a whole has no room for this work now (every decode slot and queue place
+ * taken, every upload slot in use): a 503 with `Retry-After`, unlike a 429, which is about
+ * what this one client has done.
+ */
+export class ServiceBusyError extends DomainError {
+  override name = 'ServiceBusyError';
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}

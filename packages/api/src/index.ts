@@ -32,6 +32,8 @@ export { createCallerFactory } from './trpc';
 
 export type RouterInputs = inferRouterInputs<AppRouter>;
 export type RouterOutputs = inferRouterOutputs<AppRouter>;
+export { DECODE_LIMITS } from './media/decode-budget';
+export { DECODE_POOL, DecodePool, type DecodePoolOptions } from './media/decode-pool';
 export {
   createLocalMediaStorage,
   isMediaKey,

@@ -24,11 +24,26 @@ export const PostMessages = {
   imageTooLarge: (maxBytes: number) => `Photos can be at most ${formatMegabytes(maxBytes)}.`,
   tooManyPixels: (maxPixels: number) =>
     `That image is too large: photos can have at most ${Math.round(maxPixels / 1_000_000)} megapixels.`,
+  /** `kind` as a person names it: "progressive JPEG", "interlaced PNG", "AVIF or HEIC image". */
+  tooLargeToDecode: (kind: string, maxPixels: number) =>
+    `That image is too large for us to process: a ${kind} can have at most ${Math.max(1, Math.floor(maxPixels / 1_000_000))} megapixels. Save it smaller, or as a standard JPEG, and try again.`,
+  /** A header that claims far more pixels than the file's bytes could hold (a decompression bomb). */
+  implausiblePixels: (pixels: number, bytes: number) =>
+    `That file says it is a ${Math.round(pixels / 1_000_000)}-megapixel image but holds only ${formatMegabytes(bytes)}, so it is not a photo we can accept. Upload the original photo.`,
+  uploadsInProgress: (limit: number, retryAfterSeconds: number) =>
+    `You already have ${limit} ${limit === 1 ? 'upload' : 'uploads'} in progress. Try again in ${secondsInWords(retryAfterSeconds)}, when one has finished.`,
+  serverBusy: (retryAfterSeconds: number) =>
+    `Photogram is busy with other photos right now. Try again in ${secondsInWords(retryAfterSeconds)}.`,
   captionTooLong: `Captions can be at most ${CAPTION_MAX.toLocaleString('en-US')} characters.`,
   postNotFound: 'That post does not exist or was deleted.',
   invalidPostId: 'That post id is not valid.',
   notYourPost: 'Only the author can delete a post.',
 } as const;
+
+function secondsInWords(seconds: number): string {
+  const whole = Math.max(1, Math.ceil(seconds));
+  return whole === 1 ? '1 second' : `${whole} seconds`;
+}
 
 export function formatMegabytes(bytes: number): string {
   const mb = bytes / (1024 * 1024);

@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { PostMessages } from '@photogram/contracts';
-import sharp, { type Metadata } from 'sharp';
-import { ValidationError } from '../errors';
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { DomainError, ValidationError } from '../errors';
+import { DECODE_LIMITS, decodeBudget } from './decode-budget';
+import type { DecodePool } from './decode-pool';
 
 export const DISPLAY_SIZE = 1080;
 export const THUMB_SIZE = 320;
 /** Decompression-bomb guard: 100 megapixels is more than any phone camera produces. */
-export const MAX_IMAGE_PIXELS = 100_000_000;
+export const MAX_IMAGE_PIXELS = DECODE_LIMITS.streamedMaxPixels;
 
 export interface ImageVariant {
   key: string;
@@ -31,27 +33,65 @@ function keyOf(data: Buffer): string {
   return `${hash.slice(0, 2)}/${hash}.webp`;
 }
 
-async function variant(bytes: Buffer, size: number, maxPixels: number): Promise<ImageVariant> {
-  const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'truncated' })
-    .rotate() // apply the EXIF orientation to the pixels; the tag itself goes with the metadata
-    .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
-    .webp({ quality: 82 })
-    .toBuffer({ resolveWithObject: true }); // sharp writes no metadata unless asked
+async function encode(image: Sharp): Promise<ImageVariant> {
+  // sharp writes no metadata unless asked: EXIF (GPS above all) and ICC stay behind.
+  const { data, info } = await image.webp({ quality: 82 }).toBuffer({ resolveWithObject: true });
   return { key: keyOf(data), data, width: info.width, height: info.height };
 }
 
 /**
+ * One decode for both variants: the upload is decoded once, straight to display size (so
+ * libvips can use JPEG shrink-on-load and, with `sequentialRead`, stream what streams),
+ * and the thumbnail is made from those display pixels. Decoding it again for the thumbnail
+ * would double the decoder's memory and most of the CPU time for no better picture.
+ */
+async function makeVariants(bytes: Buffer, limitInputPixels: number): Promise<ProcessedImage> {
+  const { data, info } = await sharp(bytes, {
+    limitInputPixels,
+    sequentialRead: true,
+    // Pixel data that stops early is refused; a decoder's mere warnings are not, since
+    // phone cameras write some that every viewer shows without a fuss.
+    failOn: 'truncated',
+  })
+    .rotate() // apply the EXIF orientation to the pixels; the tag itself goes with the metadata
+    .resize({ width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true })
+    .raw({ depth: 'uchar' })
+    .toBuffer({ resolveWithObject: true });
+  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
+  const [display, thumb] = await Promise.all([
+    encode(sharp(data, raw)),
+    encode(
+      sharp(data, raw).resize({
+        width: THUMB_SIZE,
+        height: THUMB_SIZE,
+        fit: 'inside',
+        withoutEnlargement: true,
+      }),
+    ),
+  ]);
+  return { display, thumb };
+}
+
+export interface ProcessImageOptions {
+  /** The most pixels of an image that streams (`DECODE_LIMITS.streamedMaxPixels`). */
+  maxPixels?: number;
+  /** The pool decodes wait their turn in; without one, a decode starts at once. */
+  decodes?: DecodePool;
+}
+
+/**
  * Decodes an upload and makes its two variants. Anything that is not a whole JPEG, PNG,
- * WebP, AVIF or HEIC image within `maxPixels` is a `ValidationError` with a message for
- * the person; the file name and declared type are never trusted.
+ * WebP, AVIF or HEIC image within the decode budget (`decodeBudget`) is a
+ * `ValidationError` with a message for the person; the file name and declared type are
+ * never trusted. When the pool has no room, `ServiceBusyError`.
  */
 export async function processImage(
   bytes: Buffer,
-  maxPixels: number = MAX_IMAGE_PIXELS,
+  options: ProcessImageOptions = {},
 ): Promise<ProcessedImage> {
   let metadata: Metadata;
   try {
-    // Reads the header only: an absurd size is refused before any pixel is decoded.
+    // Reads the header only: the budget is decided before any pixel is decoded.
     metadata = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (error: unknown) {
     throw new ValidationError(PostMessages.notAnImage, { cause: error });
@@ -59,17 +99,14 @@ export async function processImage(
   if (!isAcceptedFormat(metadata.format, metadata.compression)) {
     throw new ValidationError(PostMessages.notAnImage);
   }
-  if (!metadata.width || !metadata.height) throw new ValidationError(PostMessages.notAnImage);
-  if (metadata.width * metadata.height > maxPixels) {
-    throw new ValidationError(PostMessages.tooManyPixels(maxPixels));
-  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new ValidationError(PostMessages.notAnImage);
+  const budget = decodeBudget({ ...metadata, width, height }, bytes, options.maxPixels);
+  const decode = () => makeVariants(bytes, budget.limitInputPixels);
   try {
-    const [display, thumb] = await Promise.all([
-      variant(bytes, DISPLAY_SIZE, maxPixels),
-      variant(bytes, THUMB_SIZE, maxPixels),
-    ]);
-    return { display, thumb };
+    return await (options.decodes ? options.decodes.run(budget.costBytes, decode) : decode());
   } catch (error: unknown) {
+    if (error instanceof DomainError) throw error;
     // Truncated or corrupt pixel data, or a codec this build of libvips lacks.
     throw new ValidationError(PostMessages.notAnImage, { cause: error });
   }

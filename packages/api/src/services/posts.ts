@@ -2,6 +2,7 @@ import { type Post, PostMessages, UserMessages } from '@photogram/contracts';
 import { type Database, follows, posts, queryRows, users } from '@photogram/db';
 import { and, count, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
+import type { DecodePool } from '../media/decode-pool';
 import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
@@ -14,6 +15,8 @@ export interface PostDeps {
   db: Database;
   media: MediaStorage;
   bus: NotificationBus;
+  /** Where decodes wait their turn (`ApiDeps.decodes`); none decodes at once. */
+  decodes?: DecodePool;
   reportError(error: unknown, message: string): void;
 }
 
@@ -129,7 +132,10 @@ export async function createPost(
   params: { authorId: string; image: Blob; caption: string; maxPixels?: number },
 ): Promise<Post> {
   const bytes = Buffer.from(await params.image.arrayBuffer());
-  const processed = await processImage(bytes, params.maxPixels);
+  const processed = await processImage(bytes, {
+    decodes: deps.decodes,
+    maxPixels: params.maxPixels,
+  });
   const keys = [processed.display.key, processed.thumb.key];
   let post: Post;
   let recipients: Awaited<ReturnType<typeof fanOutUpload>> = [];

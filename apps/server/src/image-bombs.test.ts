@@ -1,0 +1,166 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DECODE_LIMITS } from '@photogram/api';
+import { PostMessages } from '@photogram/contracts';
+import { posts } from '@photogram/db';
+import { count } from 'drizzle-orm';
+import sharp from 'sharp';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { failure, type Person, signUpPerson } from './testing/client';
+import { uploadForm } from './testing/images';
+import { startTestServer, type TestServer } from './testing/server';
+import { createUploadGate } from './upload-gate';
+
+const MiB = 1024 * 1024;
+
+let server: TestServer;
+let person: Person;
+/** 10000×10000, progressive, flat: ~0.6 MB that a decoder must hold ~300 MB of coefficients for. */
+let bomb: Buffer;
+beforeAll(async () => {
+  // Uploads are capped per client (upload-caps.test.ts); here one person sends them all.
+  server = await startTestServer({ uploadGate: createUploadGate({ perClient: 32, total: 32 }) });
+  person = await signUpPerson(server.url, 'bomber');
+  bomb = await flat(10_000, 10_000).jpeg({ progressive: true }).toBuffer();
+  // Warm up: libvips loads its codecs on first use, and that is no upload's cost.
+  await person.client.posts.upload.mutate(uploadForm(await flat(64, 64).jpeg().toBuffer()));
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function flat(width: number, height: number) {
+  return sharp({ create: { width, height, channels: 3, background: '#7a8b9c' } });
+}
+
+/** A gradient with detail, so its file size is a photo's, not a flat image's. */
+function photoLike(width: number, height: number) {
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: '#808080',
+      noise: { type: 'gaussian', mean: 128, sigma: 40 },
+    },
+  });
+}
+
+async function storedFiles(): Promise<string[]> {
+  const entries = await readdir(server.mediaDir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+}
+
+async function postCount(): Promise<number> {
+  const [row] = await server.database.db.select({ n: count() }).from(posts);
+  return row?.n ?? 0;
+}
+
+/**
+ * Runs `work` while sampling this process's RSS (the server runs in it) and timing
+ * `/healthz` over and over; returns the highest of each.
+ */
+async function underLoad(work: () => Promise<unknown>) {
+  let peakRss = process.memoryUsage().rss;
+  let slowestHealthMs = 0;
+  let healthChecks = 0;
+  let done = false;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 10);
+  const health = (async () => {
+    while (!done) {
+      const started = performance.now();
+      const response = await fetch(`${server.url}/healthz`);
+      await response.arrayBuffer();
+      expect(response.status).toBe(200);
+      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
+      healthChecks += 1;
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    done = true;
+    clearInterval(sampler);
+    await health;
+  }
+  return { peakRss, slowestHealthMs, healthChecks };
+}
+
+test('a 10000×10000 progressive JPEG is refused with a sentence, and leaves no post and no file', async () => {
+  const rowsBefore = await postCount();
+  const filesBefore = await storedFiles();
+  const error = await failure(person.client.posts.upload.mutate(uploadForm(bomb)));
+  expect([error.data?.httpStatus, error.message]).toEqual([
+    400,
+    PostMessages.implausiblePixels(100_000_000, bomb.length),
+  ]);
+  expect(await postCount()).toBe(rowsBefore);
+  expect(await storedFiles()).toEqual(filesBefore);
+});
+
+test('a progressive JPEG beyond the decode budget is refused even when its size is plausible', async () => {
+  // 6500×6500 at 4:4:4 is 42 MP at ~6.6 bytes a pixel to decode progressively (~320 MB),
+  // over the budget, though a baseline JPEG of that size would stream. Bytes after the
+  // end-of-image marker make the file as large as a real photo of that size, as a bomb
+  // maker could: then only the budget stands in the way.
+  const flatBomb = await flat(6_500, 6_500)
+    .jpeg({ progressive: true, chromaSubsampling: '4:4:4' })
+    .toBuffer();
+  const padded = Buffer.concat([flatBomb, Buffer.alloc(2 * MiB)]);
+  const maxPixels = Math.floor(DECODE_LIMITS.decodeBytes / (2.2 * 3));
+  const error = await failure(person.client.posts.upload.mutate(uploadForm(padded)));
+  expect([error.data?.httpStatus, error.message]).toEqual([
+    400,
+    PostMessages.tooLargeToDecode('progressive JPEG', maxPixels),
+  ]);
+});
+
+test('8 bombs at once, and 8 of the largest flat progressive JPEGs the budget decodes: RSS stays within 300 MB of idle and /healthz answers within a second', async () => {
+  // 24 MP is as large as a flat image may be (DECODE_LIMITS.plausibleFromPixels), so these
+  // are really decoded: ~80 MB of coefficients each, two at a time in the decode pool.
+  const heavy = await flat(6_000, 4_000).jpeg({ progressive: true }).toBuffer();
+  global.gc?.();
+  const idleRss = process.memoryUsage().rss;
+  const load = await underLoad(() =>
+    Promise.all([
+      ...Array.from({ length: 8 }, async () => {
+        const error = await failure(person.client.posts.upload.mutate(uploadForm(bomb)));
+        expect(error.data?.httpStatus).toBe(400);
+      }),
+      ...Array.from({ length: 8 }, async () => {
+        const post = await person.client.posts.upload.mutate(uploadForm(heavy));
+        expect(post.image).toMatchObject({ width: 1080, height: 720 });
+      }),
+    ]),
+  );
+  expect(load.healthChecks).toBeGreaterThan(0);
+  expect(load.slowestHealthMs).toBeLessThan(1_000);
+  // An upper bound, loosely: the exact figures are `npm run bench`'s (hostile row).
+  expect((load.peakRss - idleRss) / MiB).toBeLessThan(300);
+});
+
+test('ordinary photos still upload: baseline and progressive JPEG, PNG, interlaced PNG, WebP', async () => {
+  const source = photoLike(1_200, 900);
+  const cases: Array<[string, Buffer]> = [
+    ['baseline JPEG', await source.clone().jpeg({ quality: 85 }).toBuffer()],
+    ['progressive JPEG', await source.clone().jpeg({ quality: 85, progressive: true }).toBuffer()],
+    ['PNG', await source.clone().png({ compressionLevel: 1 }).toBuffer()],
+    [
+      'interlaced PNG',
+      await source.clone().png({ progressive: true, compressionLevel: 1 }).toBuffer(),
+    ],
+    ['WebP', await source.clone().webp().toBuffer()],
+    ['lossless WebP', await source.clone().webp({ lossless: true, effort: 0 }).toBuffer()],
+  ];
+  for (const [name, bytes] of cases) {
+    const post = await person.client.posts.upload.mutate(uploadForm(bytes, { caption: name }));
+    expect([name, post.image.width, post.image.height]).toEqual([name, 1080, 810]);
+    const thumb = await fetch(`${server.url}${post.image.thumbUrl}`);
+    const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
+    expect([name, meta.format, meta.width, meta.height]).toEqual([name, 'webp', 320, 240]);
+  }
+});
