@@ -2,7 +2,7 @@ import { rateLimits } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { TooManyRequestsError } from './errors';
-import { createRateLimits, SignInThrottle } from './rate-limit';
+import { createRateLimits, limitedAddress, SignInThrottle } from './rate-limit';
 
 let database: Awaited<ReturnType<typeof createTestDatabase>>;
 beforeAll(async () => {
@@ -152,4 +152,27 @@ test('two processes on one database count together', async () => {
   await expect(two.signIn.attempt({ username, ip }, wrong)).rejects.toThrow();
   await refusal(one.signIn.attempt({ username, ip }, right));
   await refusal(two.signIn.attempt({ username, ip }, right));
+});
+
+test('addresses are counted as IPv4 addresses and IPv6 /64s', () => {
+  expect(limitedAddress('203.0.113.9')).toBe('203.0.113.9');
+  expect(limitedAddress('::ffff:203.0.113.9')).toBe('203.0.113.9');
+  expect(limitedAddress('2001:db8:abcd:12:1:2:3:4')).toBe('2001:db8:abcd:12::/64');
+  expect(limitedAddress('2001:0db8:abcd:0012::ffff')).toBe('2001:db8:abcd:12::/64');
+  expect(limitedAddress('2001:db8::1')).toBe('2001:db8:0:0::/64');
+  expect(limitedAddress('::1')).toBe('0:0:0:0::/64');
+  expect(limitedAddress('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+});
+
+test('one IPv6 /64 is one address: a guesser cannot rotate through its own subnet', async () => {
+  const limits = createRateLimits({
+    signInPerUsernameAndIp: { points: 3, duration: 15 * minute },
+  }).in(database.db);
+  const username = fresh('grace');
+  for (let host = 1; host <= 3; host++) {
+    await expect(
+      limits.signIn.attempt({ username, ip: `2001:db8:77:${counter}::${host}` }, wrong),
+    ).rejects.toThrow('wrong password');
+  }
+  await refusal(limits.signIn.attempt({ username, ip: `2001:db8:77:${counter}::99` }, wrong));
 });

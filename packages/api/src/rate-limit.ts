@@ -1,3 +1,4 @@
+import { isIPv4, isIPv6 } from 'node:net';
 import { AuthMessages, roundWait, waitInWords } from '@photogram/contracts';
 import { type Database, rateLimits } from '@photogram/db';
 import { inArray, lt, sql } from 'drizzle-orm';
@@ -112,6 +113,29 @@ class Counters {
   }
 }
 
+/**
+ * The address a limit counts by: an IPv4 address as it is (an IPv4-mapped IPv6 one as the
+ * IPv4 it maps), an IPv6 address as its /64. One subscriber line gets a whole /64, so
+ * counting each of its 2^64 addresses apart would give a guesser as many budgets.
+ */
+export function limitedAddress(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped?.[1]) return mapped[1];
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail] = ip.toLowerCase().split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = [
+    ...left,
+    ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'),
+    ...right,
+  ];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => group.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
 function tooMany(secondsLeft: number, message: (wait: string) => string): TooManyRequestsError {
   // The header and the sentence say the same wait: "4 minutes" is Retry-After: 240.
   return new TooManyRequestsError(message(waitInWords(secondsLeft)), roundWait(secondsLeft));
@@ -123,17 +147,26 @@ export class Limiter {
   readonly #name: string;
   readonly #limit: Limit;
   readonly #message: (wait: string) => string;
+  readonly #keyOf: (key: string) => string;
 
-  constructor(counters: Counters, name: string, limit: Limit, message: (wait: string) => string) {
+  constructor(
+    counters: Counters,
+    name: string,
+    limit: Limit,
+    message: (wait: string) => string,
+    /** What is counted for a key, e.g. `limitedAddress` for an address. */
+    keyOf: (key: string) => string = (key) => key,
+  ) {
     this.#counters = counters;
     this.#name = name;
     this.#limit = limit;
     this.#message = message;
+    this.#keyOf = keyOf;
   }
 
   /** Counts one attempt for `key`, or throws `TooManyRequestsError` when the window is full. */
   async consume(key: string): Promise<void> {
-    const counterKey = `${this.#name}:${key}`;
+    const counterKey = `${this.#name}:${this.#keyOf(key)}`;
     const count = (
       await this.#counters.hit([{ key: counterKey, duration: this.#limit.duration }])
     ).get(counterKey);
@@ -147,7 +180,7 @@ export class Limiter {
 
   /** Forgets `key`'s attempts. */
   async reset(key: string): Promise<void> {
-    await this.#counters.reset([`${this.#name}:${key}`]);
+    await this.#counters.reset([`${this.#name}:${this.#keyOf(key)}`]);
   }
 }
 
@@ -167,7 +200,8 @@ export class SignInThrottle {
   }
 
   /** The counter keys of one attempt; an address holds no `|`, so none can collide. */
-  static keys(username: string, ip: string) {
+  static keys(username: string, address: string) {
+    const ip = limitedAddress(address);
     return {
       ip: `sign-in:ip:${ip}`,
       pair: `sign-in:ip-username:${ip}|${username}`,
@@ -240,6 +274,7 @@ export class RateLimits {
         'sign-up:ip',
         options.signUpPerIp,
         AuthMessages.tooManySignUps,
+        limitedAddress,
       ),
       uploadPerUser: new Limiter(
         counters,
