@@ -2,16 +2,18 @@ import { AuthMessages, waitInWords } from '@photogram/contracts';
 import { openDatabase } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { TrustProxySetting } from './proxy-settings';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { relaxedRateLimits, startTestServer, type TestServer } from './testing/server';
 
 const FIFTEEN_MINUTES = 15 * 60;
 
-// Behind a proxy that is us: each test picks its client's address with X-Forwarded-For.
+// Behind a proxy on this machine (TRUST_PROXY=loopback), which the tests stand in for:
+// each picks its client's address with X-Forwarded-For.
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    trustProxy: true,
+    trustProxy: TrustProxySetting.parse('loopback'),
     rateLimits: {
       signInPerIp: { points: 50, duration: FIFTEEN_MINUTES },
       signInPerUsernameAndIp: { points: 10, duration: FIFTEEN_MINUTES },
