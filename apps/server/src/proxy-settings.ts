@@ -16,25 +16,32 @@ function isAddressOrRange(entry: string): boolean {
 /**
  * `TRUST_PROXY`: whose `X-Forwarded-For` (and `-Host`, `-Proto`) to believe, for the
  * client's address in rate limits. Unset or `false`: nobody's (the socket's address
- * counts). A whole number N: the N proxies nearest to us. Otherwise comma-separated
- * addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`: those proxies (e.g.
- * `loopback` for nginx on the same machine). `true` believes any sender, which lets a
- * client that reaches the server directly choose its own address.
+ * counts). Comma-separated addresses, CIDRs or `loopback`/`linklocal`/`uniquelocal`:
+ * those proxies' (e.g. `loopback` for nginx on the same machine). `true` believes any
+ * sender, which lets a client that reaches the server directly choose its own address.
+ * A hop count is refused: Fastify 5.12 ignores one (it cannot tell the proxy from a
+ * client), so it would silently mean "off".
  */
 export const TrustProxySetting = z
   .string()
   .trim()
   .optional()
-  .transform((value, ctx): boolean | number | string[] => {
+  .transform((value, ctx): boolean | string[] => {
     if (value === undefined || value === '' || value === 'false') return false;
     if (value === 'true') return true;
-    if (/^\d+$/.test(value)) return Number(value);
+    if (/^\d+$/.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must name the proxies (such as loopback or 10.0.0.0/8), not count them',
+      });
+      return z.NEVER;
+    }
     const entries = value.split(',').map((entry) => entry.trim().toLowerCase());
     const bad = entries.find((entry) => !isAddressOrRange(entry));
     if (bad !== undefined) {
       ctx.addIssue({
         code: 'custom',
-        message: `must be true, false, a number of proxies, or addresses such as loopback,10.0.0.0/8 ("${bad.slice(0, 40)}" is none of these)`,
+        message: `must be true, false, or the proxies' addresses such as loopback,10.0.0.0/8 ("${bad.slice(0, 40)}" is none of these)`,
       });
       return z.NEVER;
     }

@@ -74,7 +74,7 @@ export interface ServerDeps {
   decodes?: DecodePool;
   /**
    * Which proxies' `X-Forwarded-For`/`-Host`/`-Proto` to believe (`TRUST_PROXY`), as
-   * Fastify's `trustProxy`: a hop count, addresses/CIDRs, or true for any. Off by default:
+   * Fastify's `trustProxy`: addresses/CIDRs, or true for any. Off by default:
    * a client could otherwise pick its own address and escape the rate limits.
    */
   trustProxy?: FastifyServerOptions['trustProxy'];
