@@ -1,7 +1,7 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import { AuthMessages, roundWait, waitInWords } from '@photogram/contracts';
 import { type Database, rateLimits } from '@photogram/db';
-import { inArray, lt, sql } from 'drizzle-orm';
+import { and, gt, inArray, lt, sql } from 'drizzle-orm';
 import { TooManyRequestsError } from './errors';
 
 export interface Limit {
@@ -104,9 +104,10 @@ class Counters {
     await this.#db
       .update(rateLimits)
       .set({ points: sql`greatest(${rateLimits.points} - 1, 0)` })
-      .where(sql`${inArray(rateLimits.key, [...keys])} and ${rateLimits.expiresAt} > now()`);
+      .where(and(inArray(rateLimits.key, [...keys]), gt(rateLimits.expiresAt, sql`now()`)));
   }
 
+  /** Forgets these counters altogether. */
   async reset(keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
     await this.#db.delete(rateLimits).where(inArray(rateLimits.key, [...keys]));
