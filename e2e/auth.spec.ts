@@ -45,7 +45,7 @@ test('wrong passwords and short passwords get clear messages', async ({ page }) 
   await page.getByLabel('Username').fill('ok_name');
   await page.getByLabel('Password').fill('short');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByText('Password must be at least 8 characters')).toBeVisible();
+  await expect(page.getByText('Password must be at least 8 characters.')).toBeVisible();
   await expect(page.getByLabel('Password')).toHaveAttribute('aria-invalid', 'true');
   expect(requests).toBe(0);
 });

@@ -206,39 +206,39 @@ test('a mutation from a client that sends no Origin and no cookie is allowed', a
 test('bad input gets a 400 naming the field, never a 500', async () => {
   const { client } = createTestClient(server.url);
   const cases: Array<[unknown, string, string]> = [
-    [{ password: 'password123' }, 'username', 'Username is required'],
-    [{ username: 'ok_name' }, 'password', 'Password is required'],
+    [{ password: 'password123' }, 'username', 'Username is required.'],
+    [{ username: 'ok_name' }, 'password', 'Password is required.'],
     [
       { username: 'ab', password: 'password123' },
       'username',
-      'Username must be at least 3 characters',
+      'Username must be at least 3 characters.',
     ],
     [
       { username: 'x'.repeat(5000), password: 'password123' },
       'username',
-      'Username can be at most 30 characters',
+      'Username can be at most 30 characters.',
     ],
     [
       { username: 'bad name!', password: 'password123' },
       'username',
-      'Username can only use letters, numbers, "_" and "."',
+      'Username can only use letters, numbers, underscores (_) and dots (.).',
     ],
     [
       { username: 'fine_name', password: 'short' },
       'password',
-      'Password must be at least 8 characters',
+      'Password must be at least 8 characters.',
     ],
     [
       { username: 'fine_name', password: 'p'.repeat(257) },
       'password',
-      'Password can be at most 256 characters',
+      'Password can be at most 256 characters.',
     ],
     [
       { username: 'fine_name', password: 'password123', displayName: 'd'.repeat(51) },
       'displayName',
-      'Display name can be at most 50 characters',
+      'Display name can be at most 50 characters.',
     ],
-    [{ username: 42, password: 'password123' }, 'username', 'Username must be text'],
+    [{ username: 42, password: 'password123' }, 'username', 'Username must be text.'],
   ];
   for (const [input, field, message] of cases) {
     // @ts-expect-error deliberately malformed input, as a hostile client would send

@@ -1,5 +1,6 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { AllowedHostsSetting, TrustProxySetting } from './proxy-settings';
 
 const MiB = 1024 * 1024;
 
@@ -55,6 +56,8 @@ const EnvSchema = z
       .int('must be a whole number of streams')
       .min(0, 'must be 0 (no cap) or more')
       .default(256),
+    TRUST_PROXY: TrustProxySetting,
+    ALLOWED_HOSTS: AllowedHostsSetting,
     LOG_LEVEL: z
       .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
         error: 'must be one of fatal, error, warn, info, debug, trace, silent',

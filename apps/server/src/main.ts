@@ -52,6 +52,9 @@ const app = await buildServer({
   bus,
   db: database.db,
   publicOrigin: env.PUBLIC_ORIGIN,
+  trustProxy: env.TRUST_PROXY,
+  // The listen host, when it is a name; IP addresses are always answered (see host-check.ts).
+  allowedHosts: [...env.ALLOWED_HOSTS, env.HOST],
   media,
   maxUploadBytes: env.MAX_UPLOAD_BYTES,
   sseTransport: env.SSE_TRANSPORT,

@@ -14,6 +14,7 @@ import {
   DomainError,
   ForbiddenError,
   NotFoundError,
+  ServiceBusyError,
   TooManyRequestsError,
   UnauthorizedError,
   ValidationError,
@@ -26,6 +27,7 @@ const domainCodes: ReadonlyArray<[new (...args: never[]) => DomainError, TRPC_ER
   [UnauthorizedError, 'UNAUTHORIZED'],
   [ValidationError, 'BAD_REQUEST'],
   [TooManyRequestsError, 'TOO_MANY_REQUESTS'],
+  [ServiceBusyError, 'SERVICE_UNAVAILABLE'],
 ];
 
 /** What a person reads for an error whose message is tRPC's or a library's, not ours. */

@@ -14,8 +14,8 @@ test('sign-up errors are flattened per field with sentences a person can act on'
   expect(result.success).toBe(false);
   if (result.success) return;
   expect(z.flattenError(result.error).fieldErrors).toEqual({
-    username: ['Username can only use letters, numbers, "_" and "."'],
-    password: ['Password must be at least 8 characters'],
+    username: ['Username can only use letters, numbers, underscores (_) and dots (.).'],
+    password: ['Password must be at least 8 characters.'],
   });
 });
 

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { input } from './input';
 import { exactText, text } from './text';
 
 export const USERNAME_MIN = 3;
@@ -10,8 +11,8 @@ export const DISPLAY_NAME_MAX = 50;
 function required(label: string) {
   return (issue: { input: unknown }) =>
     issue.input === undefined || issue.input === null
-      ? `${label} is required`
-      : `${label} must be text`;
+      ? `${label} is required.`
+      : `${label} must be text.`;
 }
 
 /**
@@ -20,9 +21,9 @@ function required(label: string) {
  */
 export const Username = text({ subject: 'Usernames', params: { error: required('Username') } })
   .toLowerCase()
-  .min(USERNAME_MIN, `Username must be at least ${USERNAME_MIN} characters`)
-  .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters`)
-  .regex(/^[a-z0-9_.]+$/, 'Username can only use letters, numbers, "_" and "."');
+  .min(USERNAME_MIN, `Username must be at least ${USERNAME_MIN} characters.`)
+  .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters.`)
+  .regex(/^[a-z0-9_.]+$/, 'Username can only use letters, numbers, underscores (_) and dots (.).');
 export type Username = z.infer<typeof Username>;
 
 /** A new password: its length is the only rule, as NIST SP 800-63B advises. */
@@ -30,15 +31,15 @@ export const NewPassword = exactText({
   subject: 'Passwords',
   params: { error: required('Password') },
 })
-  .min(PASSWORD_MIN, `Password must be at least ${PASSWORD_MIN} characters`)
-  .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters`);
+  .min(PASSWORD_MIN, `Password must be at least ${PASSWORD_MIN} characters.`)
+  .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters.`);
 
 export const DisplayName = text({
   subject: 'Display names',
   params: { error: required('Display name') },
-}).max(DISPLAY_NAME_MAX, `Display name can be at most ${DISPLAY_NAME_MAX} characters`);
+}).max(DISPLAY_NAME_MAX, `Display name can be at most ${DISPLAY_NAME_MAX} characters.`);
 
-export const SignUpInput = z.object({
+export const SignUpInput = input({
   username: Username,
   password: NewPassword,
   displayName: DisplayName.optional(),
@@ -49,14 +50,14 @@ export type SignUpInput = z.input<typeof SignUpInput>;
  * Sign-in checks only what is needed to look the account up: a wrong username and a
  * wrong password must be indistinguishable, so no format rule may reveal which it was.
  */
-export const SignInInput = z.object({
+export const SignInInput = input({
   username: text({ subject: 'Usernames', params: { error: required('Username') } })
     .toLowerCase()
-    .min(1, 'Username is required')
-    .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters`),
+    .min(1, 'Username is required.')
+    .max(USERNAME_MAX, `Username can be at most ${USERNAME_MAX} characters.`),
   password: exactText({ subject: 'Passwords', params: { error: required('Password') } })
-    .min(1, 'Password is required')
-    .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters`),
+    .min(1, 'Password is required.')
+    .max(PASSWORD_MAX, `Password can be at most ${PASSWORD_MAX} characters.`),
 });
 export type SignInInput = z.input<typeof SignInInput>;
 
