@@ -17,6 +17,8 @@ export async function freePort(): Promise<number> {
 
 export interface BenchServer {
   url: string;
+  /** The child's process id, e.g. to sample its RSS from /proc while it works. */
+  pid: number | undefined;
   /** What the server reported once listening. */
   ready: Extract<ServerMessage, { type: 'ready' }>;
   /** The server's memory after `gc()`. */
@@ -101,6 +103,7 @@ export async function startServer(
 
   return {
     url: `http://127.0.0.1:${ready.port ?? port}`,
+    pid: child.pid,
     ready,
     memory() {
       return new Promise((resolve, reject) => {

@@ -64,7 +64,8 @@ export function seededUser(prefix: string, index: number) {
 
 /**
  * Users `<prefix>1` … `<prefix><count>`, each with a lucia session valid for 30 days
- * (so validating it never slides the expiry and writes). Written directly: signing up
+ * (so validating it never slides the expiry and writes), stored as the server stores
+ * them: the SHA-256 of the cookie value (`hashSessionId`). Written directly: signing up
  * 10,000 people through the API would mostly measure argon2id. The password hash is not
  * a hash; nobody signs in with a password here.
  */
@@ -75,7 +76,8 @@ export async function seedUsers(db: Database, prefix: string, count: number) {
     from generate_series(1, ${count}::int) as i`);
   await db.execute(sql`
     insert into sessions (id, user_id, expires_at)
-    select ${prefix}::text || i || '_session', ${prefix}::text || i, now() + interval '30 days'
+    select encode(sha256(convert_to(${prefix}::text || i || '_session', 'UTF8')), 'hex'),
+      ${prefix}::text || i, now() + interval '30 days'
     from generate_series(1, ${count}::int) as i`);
 }
 

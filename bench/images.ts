@@ -44,8 +44,7 @@ const LOW_FREQUENCIES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 13, 17, 18, 24];
  * (~0.4 s apiece): each copy raises one low-frequency entry of the luminance quantization
  * table by a step, which changes every decoded block a little, so every upload stores a
  * new display image (storage is content-addressed: an identical upload would skip the
- * write). The 320 px thumbnails stay identical: sharp decodes for them at 1/8 scale,
- * which reads only the DC coefficients, so after the first their small write is skipped.
+ * write). The thumbnails differ too, since they are made from the display pixels.
  */
 export function distinctCopies(jpeg: Buffer, count: number): Buffer[] {
   const table = luminanceTable(jpeg);

@@ -2,14 +2,17 @@
  * `npm run bench`: fan-out, reconnect-storm, upload and feed measurements against real
  * servers started as child processes, printed as one table on stdout (progress goes to
  * stderr). Results are printed, not asserted. Knobs (read here only):
- *   BENCH_ONLY=fanout,reconnect,upload,feed  which parts to run (default: all)
+ *   BENCH_ONLY=fanout,reconnect,upload,feed,hostile  which parts to run (default: all)
  *   BENCH_SUBSCRIBERS=1000,10000      fan-out and reconnect-storm sizes
  *   BENCH_SERVERS=raw,trpc-sse,stock  fan-out servers
  *   BENCH_RECONNECT=retry,herd        reconnect storms, one server restart each: clients
  *                                     that wait their retry:, and all at once
- *   BENCH_UPLOADS=20,40               sequential and 4-parallel upload counts
+ *   BENCH_UPLOADS=20,40               sequential and 8-parallel upload counts
  *   BENCH_FEED_POSTS=1000000          posts seeded for the feed (10,000 users, 500 followed)
  *   BENCH_FEED_CALLS=200              measured feed.list calls
+ *   BENCH_HOSTILE=300,8               stalled sign-in bodies, and image bombs in flight
+ *   BENCH_SERVER_ENV=K=V,…            more environment for the hostile-load server (e.g.
+ *                                     MALLOC_MMAP_THRESHOLD_=131072, to compare allocators)
  *   BENCH_CPU_PROF=/tmp/prof          V8 CPU profiles of the servers, written when each exits
  *   DATABASE_URL=postgres://…         run on PostgreSQL (a fresh database per server) instead of PGlite
  */
@@ -17,12 +20,13 @@ import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
 import { type FeedRun, runFeed } from './feed';
+import { type HostileRun, runHostile } from './hostile';
 import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
 import { runUploads, type UploadRun } from './upload';
 
-const PARTS = ['fanout', 'reconnect', 'upload', 'feed'] as const;
+const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'hostile'] as const;
 const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
 const POLICIES = ['retry', 'herd'] as const;
 
@@ -59,9 +63,11 @@ const policies = oneOf('BENCH_RECONNECT', POLICIES, POLICIES.join(','));
 const [sequentialUploads = 20, parallelUploads = 40] = numbers('BENCH_UPLOADS', '20,40');
 const [feedPosts = 1_000_000] = numbers('BENCH_FEED_POSTS', '1000000');
 const [feedCalls = 200] = numbers('BENCH_FEED_CALLS', '200');
+const [hostileStalled = 300, hostileBombs = 8] = numbers('BENCH_HOSTILE', '300,8');
 const databaseUrl = process.env.DATABASE_URL || undefined;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
+const MiB = 1024 * 1024;
 const runStarted = performance.now();
 // Other work on the machine skews every row; the footer shows how busy it was.
 const loadAtStart = loadavg()[0] ?? 0;
@@ -72,6 +78,8 @@ let uploads: UploadRun | null = null;
 let uploadError: string | null = null;
 let feed: FeedRun | null = null;
 let feedError: string | null = null;
+let hostile: HostileRun | null = null;
+let hostileError: string | null = null;
 
 if (parts.includes('fanout')) {
   for (const subscribers of subscriberCounts) {
@@ -94,7 +102,7 @@ if (parts.includes('upload')) {
       databaseUrl,
       sequential: sequentialUploads,
       parallel: parallelUploads,
-      concurrency: 4,
+      concurrency: 8,
       log,
     });
   } catch (error: unknown) {
@@ -119,6 +127,28 @@ if (parts.includes('feed')) {
   }
 }
 
+if (parts.includes('hostile')) {
+  log('hostile load');
+  try {
+    hostile = await runHostile({
+      databaseUrl,
+      stalled: hostileStalled,
+      inFlight: hostileBombs,
+      windowMs: 4_000,
+      serverEnv: Object.fromEntries(
+        list('BENCH_SERVER_ENV', ' ').map((pair) => {
+          const eq = pair.indexOf('=');
+          return [pair.slice(0, eq), pair.slice(eq + 1)];
+        }),
+      ),
+      log,
+    });
+  } catch (error: unknown) {
+    hostileError = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${hostileError}`);
+  }
+}
+
 // ——— the table ———
 
 const columns: Column[] = [
@@ -135,6 +165,7 @@ const columns: Column[] = [
   { title: 'RSS KiB/sub', align: 'right' },
   { title: 'db trips/resume', align: 'right' },
   { title: 'server CPU ms', align: 'right' },
+  { title: 'server RSS MiB', align: 'right' },
 ];
 const rows: string[][] = [];
 const notes: string[] = [];
@@ -255,13 +286,18 @@ for (const run of reconnects) {
 }
 if (uploads) {
   const megabytes = (uploads.photoBytes / 1024 / 1024).toFixed(1);
+  const modeName = (result: { mode: string; concurrency: number }) =>
+    result.mode === 'sequential' ? 'one at a time' : `${result.concurrency} in parallel`;
   for (const result of uploads.results) {
+    const floor = uploads.sharpAlone.find((alone) => alone.mode === result.mode);
+    const ratio =
+      floor && floor.latency.p50 > 0 ? `${num(result.latency.p50 / floor.latency.p50, 2)}×` : '—';
     rows.push([
-      `upload: 12 MP JPEG (${megabytes} MiB), ${result.mode === 'sequential' ? 'one at a time' : `${result.concurrency} in parallel`}`,
+      `upload: 12 MP JPEG (${megabytes} MiB), ${modeName(result)}`,
       transportName(uploads.transport),
       count(result.latency.count),
       ...latencyCells(result.latency),
-      '—',
+      ratio,
       num(result.perSecond, 2),
       '—',
       '—',
@@ -271,6 +307,25 @@ if (uploads) {
     if (result.failures > 0) {
       notes.push(`upload, ${result.mode}: ${result.failures} failed, e.g. ${result.firstFailure}`);
     }
+    if (floor) {
+      notes.push(
+        `upload, ${modeName(result)}: p50 ${num(result.latency.p50 / floor.latency.p50, 2)}× sharp alone's, throughput ${num(floor.perSecond / result.perSecond, 2)}× below it.`,
+      );
+    }
+  }
+  for (const result of uploads.sharpAlone) {
+    rows.push([
+      `sharp alone: the same two variants, ${modeName(result)}`,
+      'bench process, no server',
+      count(result.latency.count),
+      ...latencyCells(result.latency),
+      '1×',
+      num(result.perSecond, 2),
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
   }
   if (uploads.distinctDisplay < uploads.uploads) {
     notes.push(
@@ -299,6 +354,39 @@ if (feed) {
   notes.push(`feed: failed: ${feedError}`);
 }
 
+if (hostile) {
+  const what = {
+    idle: 'hostile load: /healthz, idle',
+    stalled: `hostile load: /healthz, ${count(hostileStalled)} stalled bodies`,
+    bombs: `hostile load: /healthz, ${count(hostileStalled)} stalled bodies + ${hostileBombs} bombs in flight`,
+    heavy: `hostile load: /healthz, ${count(hostileStalled)} stalled bodies + ${hostileBombs} 24 MP progressive photos in flight`,
+  } as const;
+  for (const figures of hostile.phases) {
+    rows.push([
+      what[figures.phase],
+      transportName(null),
+      count(figures.health.count),
+      ...latencyCells(figures.health),
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+      `${num(figures.rssBeforeMiB, 0)} → ${num(figures.rssPeakMiB, 0)} → ${num(figures.rssAfterMiB, 0)}`,
+    ]);
+    if (figures.phase === 'idle') continue;
+    const answers = Object.entries(figures.answers)
+      .map(([status, n]) => `${count(n)} × ${status}`)
+      .join(', ');
+    notes.push(
+      `hostile load, ${figures.phase}: RSS +${num(figures.rssPeakMiB - figures.rssBeforeMiB, 0)} MiB at peak over the idle figure, +${num(figures.rssAfterMiB - figures.rssBeforeMiB, 0)} MiB kept after gc(); ${count(figures.uploads)} uploads answered ${answers || 'nothing'}; ${count(figures.stalledOpen)} of ${count(figures.stalled)} stalled bodies still open at the end of the window${figures.healthFailures > 0 ? `; ${count(figures.healthFailures)} /healthz calls failed` : ''}.`,
+    );
+  }
+} else if (hostileError) {
+  notes.push(`hostile load: failed: ${hostileError}`);
+}
+
 const seconds = Math.round((performance.now() - runStarted) / 1000);
 /** The commit measured, and whether the working tree differed from it. */
 function revision(): string {
@@ -318,8 +406,17 @@ const footer = [
   'fan-out: ms from the moment the server starts fanning out (MemoryBus.deliver; for raw, its write loop) until each subscriber has the data frame (process.hrtime.bigint(), one monotonic clock for all processes). Subscribers are bare node:http GETs with a session cookie, all in the bench process; each server is its own child process. Five uploads by the followed author through posts.upload, one after another, after a warm-up (200 streams, 3 events); each statistic is the median over the five.',
   'memory: the server process after gc(), all N streams connected minus before any, per stream: heapUsed+external, and RSS. last ÷ raw: last against raw SSE at the same N.',
   `reconnect storm: N signed-in subscribers on trpc-sse, each having received 2 notifications live; the server is restarted twice (SIGTERM, then the same port and database) while a tenth of them get 2 uploads through another API instance, and every subscriber reconnects with Last-Event-ID as EventSource does: after the retry: its stream sent (again after each refused attempt), or, for the herd, all at once the moment the server listens. ms: from the moment the restarted server listens until each subscriber has connected and received what it missed; per s: resumes ÷ time until all were live. db trips/resume: statements the server sent to the database over that span (drizzle, counted on @photogram/db's diagnostics channel) ÷ resumes. server CPU ms: process.cpuUsage() of the server over the same span (in brackets: of one core's time; above 100% when V8's GC and compiler threads work beside the main one). A connection the server's accept queue has no room for (Node's default backlog, 511) is dropped by the kernel, and the client sends its SYN again 1, 3, 7, 15, 31, 63 s later: that stretches the tails well past the server's own work.`,
-  'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
-  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
+  hostile
+    ? `hostile load: one server; /healthz called one after another (20 ms apart) for 4 s in each window: idle; then with ${count(hostileStalled)} POST /trpc/auth.signIn that promise 4 KiB of body, send 20 bytes and stall, and ${hostileBombs} uploads kept in flight (each answered one replaced at once) of a 10000×10000 progressive JPEG (${num(hostile.bombBytes / MiB, 2)} MiB); then the same with a 6000×4000 progressive JPEG with photo-like detail (${num(hostile.heavyBytes / MiB, 2)} MiB), which is really decoded. server RSS MiB: before the window (after gc()) → highest sampled from /proc every 10 ms → after the window (after gc()).`
+    : '',
+  'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
+  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed|hostile npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
 ];
 
-process.stdout.write(`${formatTable(columns, rows)}\n\n${[...notes, ...footer].join('\n')}\n`);
+const padded = rows.map((row) => [
+  ...row,
+  ...Array.from({ length: columns.length - row.length }, () => '—'),
+]);
+process.stdout.write(
+  `${formatTable(columns, padded)}\n\n${[...notes, ...footer.filter(Boolean)].join('\n')}\n`,
+);

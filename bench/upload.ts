@@ -1,3 +1,4 @@
+import sharp from 'sharp';
 import { signedInClient, uploadForm } from './api-client';
 import { startPhotogram } from './children';
 import { createBenchDatabase, seededUser, seedUsers } from './database';
@@ -16,6 +17,11 @@ export interface UploadResult {
 
 export interface UploadRun {
   transport: string | null;
+  /**
+   * sharp alone, in the bench process, making the same two variants (1080 px and 320 px
+   * WebP at quality 82, auto-oriented) from the same photos: what the uploads are held to.
+   */
+  sharpAlone: UploadResult[];
   photoBytes: number;
   /** Distinct display / thumbnail keys the server stored, out of `uploads`. */
   distinctDisplay: number;
@@ -79,8 +85,23 @@ export async function runUploads(options: UploadOptions): Promise<UploadRun> {
         await timed('sequential', 1, options.sequential, uploadOne),
         await timed('parallel', options.concurrency, options.parallel, uploadOne),
       ];
+      // The same photos again, through sharp and nothing else, while the server idles.
+      let nextPhoto = 0;
+      const variantsOne = async () => {
+        const bytes = photos[nextPhoto++ % photos.length];
+        if (!bytes) throw new Error('ran out of photos');
+        const started = performance.now();
+        await sharpVariants(bytes);
+        return performance.now() - started;
+      };
+      await variantsOne();
+      const sharpAlone = [
+        await timed('sequential', 1, options.sequential, variantsOne),
+        await timed('parallel', options.concurrency, options.parallel, variantsOne),
+      ];
       return {
         transport: server.ready.transport,
+        sharpAlone,
         photoBytes: photo.length,
         distinctDisplay: displayKeys.size,
         distinctThumb: thumbKeys.size,
@@ -93,6 +114,21 @@ export async function runUploads(options: UploadOptions): Promise<UploadRun> {
   } finally {
     await database.remove();
   }
+}
+
+/**
+ * The two variants the way a sharp user would first write them: one pipeline per size,
+ * both at once (each decodes the JPEG, with shrink-on-load). No metadata read, no limits,
+ * no hashing, no storage, no HTTP: the floor for what an upload can cost.
+ */
+async function sharpVariants(jpeg: Buffer) {
+  const variant = (size: number) =>
+    sharp(jpeg)
+      .rotate()
+      .resize({ width: size, height: size, fit: 'inside', withoutEnlargement: true })
+      .webp({ quality: 82 })
+      .toBuffer();
+  return Promise.all([variant(1080), variant(320)]);
 }
 
 async function timed(

@@ -20,22 +20,24 @@ export const DECODE_LIMITS = {
   /** Pixels of an image that streams (`MAX_IMAGE_PIXELS`): more than any phone camera makes. */
   streamedMaxPixels: 100_000_000,
   /**
-   * What the decodes in flight may allocate together (the decode pool holds them to it),
-   * so also the most one decode may: a progressive 4:2:0 JPEG up to ~81 MP, 4:4:4 ~40 MP,
-   * an interlaced RGBA PNG ~53 MP, a lossless WebP ~63 MP, an AVIF/HEIC ~13 MP (a 12 MP
-   * phone photo fits).
+   * The most one decode may be expected to allocate: a progressive 4:2:0 JPEG up to ~81 MP,
+   * 4:4:4 ~40 MP, an interlaced RGBA PNG ~53 MP, a lossless WebP ~63 MP, an AVIF/HEIC
+   * ~13 MP (a 12 MP phone photo fits). Such a decode runs alone (`DECODE_POOL`).
    */
   decodeBytes: 256 * MiB,
   /** What a streamed decode is counted as in that budget (the most measured, rounded up). */
   streamedDecodeBytes: 32 * MiB,
   /**
-   * Above this many pixels, a file must carry at least one byte per `maxPixelsPerByte`
+   * Above this many pixels, or when its decode is expected to allocate more than
+   * `plausibleFromBytes`, a file must carry at least one byte per `maxPixelsPerByte`
    * pixels. A real photo takes 1–4 bits a pixel (12 MP in ~3 MB); below a quarter of a bit
    * it is a flat image with a huge header, which is what a decompression bomb is (the one
-   * from issue 11: 100 MP in 573 KB, 174 pixels a byte). Smaller images may be as flat as
-   * they like (screenshots, drawings): their decode is cheap anyway.
+   * from issue 11: 100 MP in 573 KB, 174 pixels a byte; a flat 12 MP AVIF is a few KB and
+   * costs ~225 MB to decode). Images cheap to decode may be as flat as they like
+   * (screenshots, drawings).
    */
   plausibleFromPixels: 24_000_000,
+  plausibleFromBytes: 64 * MiB,
   maxPixelsPerByte: 32,
 } as const;
 
@@ -99,13 +101,13 @@ export function decodeBudget(
   if (pixels > streamedMaxPixels) {
     throw new ValidationError(PostMessages.tooManyPixels(streamedMaxPixels));
   }
-  if (
-    pixels > DECODE_LIMITS.plausibleFromPixels &&
-    pixels > bytes.length * DECODE_LIMITS.maxPixelsPerByte
-  ) {
+  const perPixel = wholeDecodeBytesPerPixel(metadata, bytes);
+  const expensive =
+    pixels > DECODE_LIMITS.plausibleFromPixels ||
+    (perPixel !== null && pixels * perPixel > DECODE_LIMITS.plausibleFromBytes);
+  if (expensive && pixels > bytes.length * DECODE_LIMITS.maxPixelsPerByte) {
     throw new ValidationError(PostMessages.implausiblePixels(pixels, bytes.length));
   }
-  const perPixel = wholeDecodeBytesPerPixel(metadata, bytes);
   if (perPixel === null) {
     return { limitInputPixels: streamedMaxPixels, costBytes: DECODE_LIMITS.streamedDecodeBytes };
   }

@@ -2,25 +2,30 @@ import { availableParallelism } from 'node:os';
 import { PostMessages } from '@photogram/contracts';
 import sharp from 'sharp';
 import { ServiceBusyError } from '../errors';
-import { DECODE_LIMITS } from './decode-budget';
 
 export interface DecodePoolOptions {
   /** Decodes at a time (`DECODE_CONCURRENCY`). */
   concurrency: number;
-  /** Bytes the decodes in flight may be expected to allocate together. */
+  /**
+   * Bytes the decodes in flight may be expected to allocate together; a decode expected to
+   * need more (up to `DECODE_LIMITS.decodeBytes`) runs alone.
+   */
   budgetBytes: number;
   /** Decodes that may wait for a turn (`DECODE_QUEUE`); one more is refused with a 503. */
   maxQueued: number;
 }
 
 /**
- * One decode per core, at most two: libvips already spreads one image over its own threads,
- * and every decode at once adds its buffers to the peak. Sixteen waiting is about eight
- * seconds of 12 MP photos on two cores.
+ * One decode per core, at most two: every decode at once adds its buffers to the peak,
+ * and two already keep two cores busy (the encodes after them run outside the pool).
+ * 128 MiB together lets two streamed decodes or two 12 MP progressive JPEGs run side by
+ * side, while a 24 MP progressive JPEG (~80 MB) or an AVIF waits until it can run alone:
+ * decoders never hold more than max(128 MiB, one decode ≤ 256 MiB). Sixteen waiting is
+ * a few seconds of 12 MP photos on two cores.
  */
 export const DECODE_POOL: DecodePoolOptions = {
   concurrency: Math.max(1, Math.min(2, availableParallelism())),
-  budgetBytes: DECODE_LIMITS.decodeBytes,
+  budgetBytes: 128 * 1024 * 1024,
   maxQueued: 16,
 };
 

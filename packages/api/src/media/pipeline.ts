@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PostMessages } from '@photogram/contracts';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import { DomainError, ValidationError } from '../errors';
 import { DECODE_LIMITS, decodeBudget } from './decode-budget';
 import type { DecodePool } from './decode-pool';
@@ -45,8 +45,8 @@ async function encode(image: Sharp): Promise<ImageVariant> {
  * and the thumbnail is made from those display pixels. Decoding it again for the thumbnail
  * would double the decoder's memory and most of the CPU time for no better picture.
  */
-async function makeVariants(bytes: Buffer, limitInputPixels: number): Promise<ProcessedImage> {
-  const { data, info } = await sharp(bytes, {
+async function decodeToDisplaySize(bytes: Buffer, limitInputPixels: number) {
+  return sharp(bytes, {
     limitInputPixels,
     sequentialRead: true,
     // Pixel data that stops early is refused; a decoder's mere warnings are not, since
@@ -57,11 +57,15 @@ async function makeVariants(bytes: Buffer, limitInputPixels: number): Promise<Pr
     .resize({ width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true })
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
+}
+
+/** Both variants from the display-size pixels (at most 1080×1080×4 bytes: small). */
+async function encodeVariants(pixels: Buffer, info: OutputInfo): Promise<ProcessedImage> {
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
   const [display, thumb] = await Promise.all([
-    encode(sharp(data, raw)),
+    encode(sharp(pixels, raw)),
     encode(
-      sharp(data, raw).resize({
+      sharp(pixels, raw).resize({
         width: THUMB_SIZE,
         height: THUMB_SIZE,
         fit: 'inside',
@@ -102,9 +106,14 @@ export async function processImage(
   const { width, height } = metadata;
   if (!width || !height) throw new ValidationError(PostMessages.notAnImage);
   const budget = decodeBudget({ ...metadata, width, height }, bytes, options.maxPixels);
-  const decode = () => makeVariants(bytes, budget.limitInputPixels);
+  const decode = () => decodeToDisplaySize(bytes, budget.limitInputPixels);
   try {
-    return await (options.decodes ? options.decodes.run(budget.costBytes, decode) : decode());
+    // Only the decode waits in the pool: it is what allocates by the image's size. The
+    // encodes work on display-size pixels, so the next decode may start beside them.
+    const { data, info } = await (options.decodes
+      ? options.decodes.run(budget.costBytes, decode)
+      : decode());
+    return await encodeVariants(data, info);
   } catch (error: unknown) {
     if (error instanceof DomainError) throw error;
     // Truncated or corrupt pixel data, or a codec this build of libvips lacks.
