@@ -48,6 +48,12 @@ export interface HostileOptions {
 }
 
 const MiB = 1024 * 1024;
+/**
+ * Each worker takes the next of its own uploaders for every upload: one in flight per
+ * person (under the per-client cap), and a window's few hundred uploads spread under the
+ * hourly rate limit (60 per person).
+ */
+const UPLOADERS_PER_WORKER = 8;
 
 /** The server process's resident set, from /proc (Linux). */
 async function rssMiB(pid: number): Promise<number> {
@@ -106,8 +112,7 @@ export async function runHostile(options: HostileOptions): Promise<HostileRun> {
   })
     .jpeg({ progressive: true, quality: 50 })
     .toBuffer();
-  // Each uploader keeps at most 2 in flight, under the per-client cap (3).
-  const uploaders = Math.ceil(options.inFlight / 2);
+  const uploaders = options.inFlight * UPLOADERS_PER_WORKER;
 
   const database = await createBenchDatabase('hostile', options.databaseUrl);
   try {
@@ -173,8 +178,9 @@ async function measure(
   };
   const workers = photo
     ? Array.from({ length: options.inFlight }, async (_, index) => {
-        const client = clients[index % clients.length];
-        while (client && performance.now() < deadline) {
+        for (let round = 0; performance.now() < deadline; round++) {
+          const client = clients[index + options.inFlight * (round % UPLOADERS_PER_WORKER)];
+          if (!client) throw new Error('no uploader');
           uploads += 1;
           try {
             await client.posts.upload.mutate(uploadForm(photo, `load ${index}`));

@@ -2,20 +2,15 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DECODE_LIMITS } from '@photogram/api';
 import { PostMessages } from '@photogram/contracts';
-import { posts } from '@photogram/db';
-import { count } from 'drizzle-orm';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { failure, type Person, signUpPerson } from './testing/client';
 import { uploadForm } from './testing/images';
 import { type SpawnedServer, spawnServer } from './testing/process';
-import { startTestServer, type TestServer } from './testing/server';
-import { createUploadGate } from './upload-gate';
 
 const MiB = 1024 * 1024;
 
-let server: TestServer;
-/** `src/main.ts` in its own process, so that its memory is the server's alone. */
+/** `src/main.ts` in its own process, as `npm start` runs it: its memory is the server's alone. */
 let spawned: SpawnedServer;
 let person: Person;
 /** 10000×10000, progressive, flat: ~0.6 MB that a decoder must hold ~300 MB of coefficients for. */
@@ -24,19 +19,17 @@ let bomb: Buffer;
 let photo: Buffer;
 beforeAll(async () => {
   // Side by side: each of these takes seconds on a busy machine.
-  [server, spawned, bomb, photo] = await Promise.all([
-    // Uploads are capped per client (upload-caps.test.ts); here one person sends them all.
-    startTestServer({ uploadGate: createUploadGate({ perClient: 32, total: 32 }) }),
+  [spawned, bomb, photo] = await Promise.all([
     spawnServer({}),
     flat(10_000, 10_000).jpeg({ progressive: true }).toBuffer(),
     photoLike(4_000, 3_000).jpeg({ progressive: true, quality: 50 }).toBuffer(),
   ]);
-  person = await signUpPerson(server.url, 'bomber');
+  person = await signUpPerson(spawned.url, 'bomber');
   // Warm up: libvips loads its codecs on first use, and that is no upload's cost.
   await person.client.posts.upload.mutate(uploadForm(await flat(64, 64).jpeg().toBuffer()));
 });
 afterAll(async () => {
-  await Promise.all([server?.close(), spawned?.stop()]);
+  await spawned?.stop();
 });
 
 function flat(width: number, height: number) {
@@ -57,15 +50,23 @@ function photoLike(width: number, height: number) {
 }
 
 async function storedFiles(): Promise<string[]> {
-  const entries = await readdir(server.mediaDir, { recursive: true, withFileTypes: true });
+  const mediaDir = join(spawned.dataDir, 'media');
+  const entries = await readdir(mediaDir, { recursive: true, withFileTypes: true }).catch(
+    (error: unknown) => {
+      // No upload has been stored yet.
+      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
   return entries
     .filter((entry) => entry.isFile())
     .map((entry) => join(entry.parentPath, entry.name));
 }
 
+/** The bomber's posts, as anyone can read them (the server's database is its own). */
 async function postCount(): Promise<number> {
-  const [row] = await server.database.db.select({ n: count() }).from(posts);
-  return row?.n ?? 0;
+  const page = await person.client.posts.byUser.query({ userId: person.user.id, limit: 50 });
+  return page.items.length;
 }
 
 /** A process's resident set, from /proc (Linux). */
@@ -185,7 +186,7 @@ test('ordinary photos still upload: baseline and progressive JPEG, PNG, interlac
   for (const [name, bytes] of cases) {
     const post = await person.client.posts.upload.mutate(uploadForm(bytes, { caption: name }));
     expect([name, post.image.width, post.image.height]).toEqual([name, 1080, 810]);
-    const thumb = await fetch(`${server.url}${post.image.thumbUrl}`);
+    const thumb = await fetch(`${spawned.url}${post.image.thumbUrl}`);
     const meta = await sharp(Buffer.from(await thumb.arrayBuffer())).metadata();
     expect([name, meta.format, meta.width, meta.height]).toEqual([name, 'webp', 320, 240]);
   }

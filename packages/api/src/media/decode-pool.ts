@@ -16,8 +16,8 @@ export interface DecodePoolOptions {
 }
 
 /**
- * One decode per core, at most two: every decode at once adds its buffers to the peak,
- * and two already keep two cores busy (the encodes after them run outside the pool).
+ * One upload's image work per core, at most two: every decode at once adds its buffers to
+ * the peak, and two (each a decode, then two encodes side by side) keep two cores busy.
  * 128 MiB together lets two streamed decodes or two 12 MP progressive JPEGs run side by
  * side, while a 24 MP progressive JPEG (~80 MB) or an AVIF waits until it can run alone:
  * decoders never hold more than max(128 MiB, one decode ≤ 256 MiB). Sixteen waiting is

@@ -106,14 +106,15 @@ export async function processImage(
   const { width, height } = metadata;
   if (!width || !height) throw new ValidationError(PostMessages.notAnImage);
   const budget = decodeBudget({ ...metadata, width, height }, bytes, options.maxPixels);
-  const decode = () => decodeToDisplaySize(bytes, budget.limitInputPixels);
+  const work = async () => {
+    const { data, info } = await decodeToDisplaySize(bytes, budget.limitInputPixels);
+    return encodeVariants(data, info);
+  };
   try {
-    // Only the decode waits in the pool: it is what allocates by the image's size. The
-    // encodes work on display-size pixels, so the next decode may start beside them.
-    const { data, info } = await (options.decodes
-      ? options.decodes.run(budget.costBytes, decode)
-      : decode());
-    return await encodeVariants(data, info);
+    // The encodes stay in the pool with their decode: a pool slot is then a whole upload's
+    // work, so under load uploads finish one after another in arrival order rather than
+    // all late together, and two slots keep two cores busy.
+    return await (options.decodes ? options.decodes.run(budget.costBytes, work) : work());
   } catch (error: unknown) {
     if (error instanceof DomainError) throw error;
     // Truncated or corrupt pixel data, or a codec this build of libvips lacks.
