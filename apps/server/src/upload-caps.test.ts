@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { DecodePool } from '@photogram/api';
 import { PostMessages } from '@photogram/contracts';
 import { posts } from '@photogram/db';
 import { count } from 'drizzle-orm';
@@ -10,9 +11,11 @@ import { createUploadGate } from './upload-gate';
 
 /** Two per person, four in all: small enough to reach with a handful of held uploads. */
 const gate = createUploadGate({ perClient: 2, total: 4 });
+/** Two decodes at a time and none waiting, so a test can fill it by hand. */
+const decodes = new DecodePool({ concurrency: 2, maxQueued: 0 });
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ uploadGate: gate });
+  server = await startTestServer({ uploadGate: gate, decodes });
 });
 afterAll(async () => {
   await server?.close();
@@ -192,4 +195,28 @@ test('the typed client reads a refused upload as an error with the sentence', as
   });
   for (const upload of held) expect((await upload.finish()).status).toBe(200);
   await waitForInFlight(0);
+});
+
+test('an upload admitted while every decode slot is taken and none may wait gets 503 with Retry-After, and leaves nothing', async () => {
+  const before = await postCount();
+  const alice = await signUpPerson(server.url, 'alice');
+  const photo = await solidImage(40, 30);
+  // Both slots held by work the test controls: the pool is full, whatever the timing.
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const occupied = [decodes.run(0, () => held), decodes.run(0, () => held)];
+  expect(decodes.load).toMatchObject({ running: 2, waiting: 0 });
+
+  const answer = await upload(server.url, alice, photo);
+  expect(answer.status).toBe(503);
+  const wait = Number(answer.retryAfter);
+  expect(wait).toBeGreaterThanOrEqual(1);
+  expect(answer.message).toBe(PostMessages.serverBusy(wait));
+
+  release();
+  await Promise.all(occupied);
+  expect((await upload(server.url, alice, photo)).status).toBe(200);
+  expect(await postCount()).toBe(before + 1);
 });
