@@ -27,7 +27,18 @@ export interface UploadCaps {
 export const UPLOAD_CAPS: UploadCaps = { perClient: 3, total: 12 };
 
 /** Procedures whose calls carry a photo in their body. */
-const UPLOAD_PATHS = new Set(['/trpc/posts.upload']);
+const UPLOAD_PROCEDURES = new Set(['posts.upload']);
+
+/**
+ * The procedure a call to `/trpc/:path` names, decoded as the route decodes it (so
+ * `posts%2Eupload` is `posts.upload` here too), or null for any other route.
+ */
+function procedureOf(request: FastifyRequest): string | null {
+  if (request.routeOptions.url !== '/trpc/:path') return null;
+  const params: unknown = request.params;
+  if (typeof params !== 'object' || params === null || !('path' in params)) return null;
+  return typeof params.path === 'string' ? params.path : null;
+}
 
 /** The credential a request presents, read but not checked: checking needs the database. */
 function credentialOf(request: FastifyRequest): string | null {
@@ -72,7 +83,7 @@ export function createUploadGate(caps: Partial<UploadCaps> = {}) {
       config,
       error,
       type: 'mutation',
-      path: request.url.slice('/trpc/'.length).split('?')[0],
+      path: procedureOf(request) ?? undefined,
       input: undefined,
       ctx: undefined,
     });
@@ -87,7 +98,8 @@ export function createUploadGate(caps: Partial<UploadCaps> = {}) {
   return {
     /** An `onRequest` hook: lets an upload through, or answers it at once. */
     async onRequest(request: FastifyRequest, reply: FastifyReply) {
-      if (request.method !== 'POST' || !UPLOAD_PATHS.has(request.url.split('?')[0] ?? '')) {
+      const procedure = procedureOf(request);
+      if (request.method !== 'POST' || procedure === null || !UPLOAD_PROCEDURES.has(procedure)) {
         return;
       }
       const key = credentialOf(request) ?? `address ${request.ip}`;
