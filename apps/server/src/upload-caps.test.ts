@@ -233,3 +233,35 @@ test('an upload admitted while every decode slot is taken and none may wait gets
   expect((await upload(server.url, alice, photo)).status).toBe(200);
   expect(await postCount()).toBe(before + 1);
 });
+
+test('one address over its cap (people or made-up credentials alike) gets 429 with Retry-After and a sentence', async () => {
+  // Loopback is exempt by default (a local proxy is everyone); this server counts it.
+  const strict = createUploadGate({ perClient: 2, perAddress: 3, total: 10, exempt: [] });
+  const second = await startTestServer({ database: server.database, uploadGate: strict });
+  try {
+    const people = [
+      await signUpPerson(second.url, 'alice'),
+      await signUpPerson(second.url, 'bob'),
+      await signUpPerson(second.url, 'carol'),
+    ];
+    const [alice, bob, carol] = people;
+    if (!alice || !bob || !carol) throw new Error('three people were signed up');
+    const photo = await solidImage(40, 30);
+    const held = [];
+    for (const person of [alice, alice, bob])
+      held.push(await heldUpload(second.url, person, photo));
+    await vi.waitFor(() => expect(strict.load().total).toBe(3), { timeout: 5_000, interval: 5 });
+
+    const answer = await upload(second.url, carol, photo);
+    expect(answer.status).toBe(429);
+    const wait = Number(answer.retryAfter);
+    expect(wait).toBeGreaterThanOrEqual(1);
+    expect(answer.message).toBe(PostMessages.uploadsFromAddress(wait));
+
+    for (const upload of held) expect((await upload.finish()).status).toBe(200);
+    await vi.waitFor(() => expect(strict.load().total).toBe(0), { timeout: 5_000, interval: 5 });
+    expect((await upload(second.url, carol, photo)).status).toBe(200);
+  } finally {
+    await second.close();
+  }
+});

@@ -11,8 +11,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export interface UploadCaps {
   /** Uploads one client may have in flight at once (`UPLOADS_PER_USER`). */
   perClient: number;
+  /** Uploads one address may have in flight at once (`UPLOADS_PER_ADDRESS`). */
+  perAddress: number;
   /** Uploads the process takes in at once, from everyone (`UPLOADS_TOTAL`). */
   total: number;
+  /** Addresses the per-address cap leaves alone: a reverse proxy here is every client at once. */
+  exempt: readonly string[];
 }
 
 /**
@@ -24,7 +28,14 @@ export interface UploadCaps {
  * memory to ~12 × 10 MB × 2.2 ≈ 260 MB, and the decode pool behind it keeps only two
  * decoding at a time.
  */
-export const UPLOAD_CAPS: UploadCaps = { perClient: 3, total: 12 };
+export const UPLOAD_CAPS: UploadCaps = {
+  perClient: 3,
+  // Half the total: one address making up credentials cannot take every slot, and two
+  // people behind one NAT still upload at full speed.
+  perAddress: 6,
+  total: 12,
+  exempt: ['127.0.0.1', '::1', '::ffff:127.0.0.1'],
+};
 
 /** Procedures whose calls carry a photo in their body. */
 const UPLOAD_PROCEDURES = new Set(['posts.upload']);
@@ -62,11 +73,14 @@ function credentialOf(request: FastifyRequest): string | null {
  * "Client" is the credential presented (session cookie or bearer token), unverified: the
  * user it belongs to is only known once the database has said so, and by then the body
  * would be on its way. Someone who makes up credentials gets a slot per made-up one, but
- * never more than `total`; without a credential the client is its address.
+ * never more than `perAddress` from one address (429) nor `total` in all; without a
+ * credential the client is its address.
  */
 export function createUploadGate(caps: Partial<UploadCaps> = {}) {
-  const { perClient, total } = { ...UPLOAD_CAPS, ...caps };
+  const { perClient, perAddress, total, exempt } = { ...UPLOAD_CAPS, ...caps };
+  const exempted = new Set(exempt);
   const perKey = new Map<string, number>();
+  const perIp = new Map<string, number>();
   let inFlight = 0;
   /** A running average of how long an upload takes to answer, for `Retry-After`. */
   let averageMs = 2_000;
@@ -104,9 +118,17 @@ export function createUploadGate(caps: Partial<UploadCaps> = {}) {
       }
       const key = credentialOf(request) ?? `address ${request.ip}`;
       const mine = perKey.get(key) ?? 0;
+      // `request.ip` is the forwarded client's when TRUST_PROXY says to believe the proxy.
+      const address = exempted.has(request.ip) ? null : request.ip;
+      const fromAddress = address === null ? 0 : (perIp.get(address) ?? 0);
       if (mine >= perClient) {
         const wait = retryAfterSeconds();
         const cause = new TooManyRequestsError(PostMessages.uploadsInProgress(mine, wait), wait);
+        return refuse(request, reply, cause, wait);
+      }
+      if (fromAddress >= perAddress) {
+        const wait = retryAfterSeconds();
+        const cause = new TooManyRequestsError(PostMessages.uploadsFromAddress(wait), wait);
         return refuse(request, reply, cause, wait);
       }
       if (inFlight >= total) {
@@ -120,6 +142,7 @@ export function createUploadGate(caps: Partial<UploadCaps> = {}) {
       }
       inFlight += 1;
       perKey.set(key, mine + 1);
+      if (address !== null) perIp.set(address, fromAddress + 1);
       const started = performance.now();
       // 'close' comes once, when the response is sent or the connection is gone.
       reply.raw.once('close', () => {
@@ -127,6 +150,11 @@ export function createUploadGate(caps: Partial<UploadCaps> = {}) {
         const left = (perKey.get(key) ?? 1) - 1;
         if (left > 0) perKey.set(key, left);
         else perKey.delete(key);
+        if (address !== null) {
+          const leftHere = (perIp.get(address) ?? 1) - 1;
+          if (leftHere > 0) perIp.set(address, leftHere);
+          else perIp.delete(address);
+        }
         averageMs = 0.8 * averageMs + 0.2 * (performance.now() - started);
       });
     },

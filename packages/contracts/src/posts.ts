@@ -32,6 +32,8 @@ export const PostMessages = {
     `That file says it is a ${Math.round(pixels / 1_000_000)}-megapixel image but holds only ${formatMegabytes(bytes)}, so it is not a photo we can accept. Upload the original photo.`,
   uploadsInProgress: (limit: number, retryAfterSeconds: number) =>
     `You already have ${limit} ${limit === 1 ? 'upload' : 'uploads'} in progress. Try again in ${secondsInWords(retryAfterSeconds)}, when one has finished.`,
+  uploadsFromAddress: (retryAfterSeconds: number) =>
+    `Too many uploads are in progress from your network. Try again in ${secondsInWords(retryAfterSeconds)}.`,
   serverBusy: (retryAfterSeconds: number) =>
     `Photogram is busy with other photos right now. Try again in ${secondsInWords(retryAfterSeconds)}.`,
   captionTooLong: `Captions can be at most ${CAPTION_MAX.toLocaleString('en-US')} characters.`,
