@@ -17,6 +17,13 @@ test('defaults give a server on 127.0.0.1:3000 with PGlite under ./.data', () =>
     MAX_CONNECTIONS_PER_ADDRESS: 256,
     MAX_STREAMS_PER_USER: 32,
     MAX_STREAMS_PER_ADDRESS: 256,
+    UPLOADS_PER_USER: 3,
+    UPLOADS_PER_ADDRESS: 6,
+    UPLOADS_TOTAL: 12,
+    DECODE_CONCURRENCY: 2,
+    DECODE_QUEUE: 16,
+    TRUST_PROXY: false,
+    ALLOWED_HOSTS: [],
     LOG_LEVEL: 'info',
   });
   expect(env.DATABASE_URL).toBeUndefined();
@@ -45,6 +52,11 @@ test.each([
   ['MAX_CONNECTIONS_PER_ADDRESS', 'lots'],
   ['MAX_STREAMS_PER_USER', '1.5'],
   ['MAX_STREAMS_PER_ADDRESS', '-2'],
+  ['UPLOADS_PER_USER', '0'],
+  ['UPLOADS_TOTAL', 'many'],
+  ['DECODE_CONCURRENCY', '0'],
+  ['TRUST_PROXY', '2'],
+  ['ALLOWED_HOSTS', 'a b'],
   ['LOG_LEVEL', 'loud'],
 ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
   expect(() => parseEnv({ [name]: value })).toThrow(EnvError);

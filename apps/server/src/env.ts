@@ -56,6 +56,31 @@ const EnvSchema = z
       .int('must be a whole number of streams')
       .min(0, 'must be 0 (no cap) or more')
       .default(256),
+    UPLOADS_PER_USER: z.coerce
+      .number({ error: 'must be a number of uploads' })
+      .int('must be a whole number of uploads')
+      .positive('must be 1 or more')
+      .default(3),
+    UPLOADS_PER_ADDRESS: z.coerce
+      .number({ error: 'must be a number of uploads' })
+      .int('must be a whole number of uploads')
+      .positive('must be 1 or more')
+      .default(6),
+    UPLOADS_TOTAL: z.coerce
+      .number({ error: 'must be a number of uploads' })
+      .int('must be a whole number of uploads')
+      .positive('must be 1 or more')
+      .default(12),
+    DECODE_CONCURRENCY: z.coerce
+      .number({ error: 'must be a number of decodes' })
+      .int('must be a whole number of decodes')
+      .positive('must be 1 or more')
+      .default(2),
+    DECODE_QUEUE: z.coerce
+      .number({ error: 'must be a number of decodes' })
+      .int('must be a whole number of decodes')
+      .min(0, 'must be 0 (no cap) or more')
+      .default(16),
     TRUST_PROXY: TrustProxySetting,
     ALLOWED_HOSTS: AllowedHostsSetting,
     LOG_LEVEL: z

@@ -1,10 +1,17 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLocalMediaStorage, MemoryBus, PostgresBus, sweepMedia } from '@photogram/api';
+import {
+  createLocalMediaStorage,
+  DecodePool,
+  MemoryBus,
+  PostgresBus,
+  sweepMedia,
+} from '@photogram/api';
 import { openDatabase } from '@photogram/db';
 import { EnvError, loadEnv } from './env';
 import { createLogStream } from './log-stream';
 import { buildServer } from './server';
+import { createUploadGate } from './upload-gate';
 
 /** Requests in flight at SIGTERM get this long to finish (and uploads to publish). */
 const DRAIN_TIMEOUT_MS = 10_000;
@@ -61,6 +68,13 @@ const app = await buildServer({
   // Request timeouts are REQUEST_TIMEOUTS (connection-bounds.ts). Behind a proxy elsewhere
   // without TRUST_PROXY, set the per-address caps to 0.
   connectionCap: { perAddress: env.MAX_CONNECTIONS_PER_ADDRESS, exempt: LOOPBACK },
+  uploadGate: createUploadGate({
+    perClient: env.UPLOADS_PER_USER,
+    perAddress: env.UPLOADS_PER_ADDRESS,
+    total: env.UPLOADS_TOTAL,
+    exempt: LOOPBACK,
+  }),
+  decodes: new DecodePool({ concurrency: env.DECODE_CONCURRENCY, maxQueued: env.DECODE_QUEUE }),
   streamLimits: {
     perUser: env.MAX_STREAMS_PER_USER,
     perAddress: env.MAX_STREAMS_PER_ADDRESS,
