@@ -95,7 +95,11 @@ async function untilDraining(server: SpawnedServer) {
 test('SIGTERM with uploads in flight: each upload the client was told succeeded is stored, none told failed is, and the server exits 0', async () => {
   // PGlite restarts on the same data folder; PostgreSQL on the same database.
   const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
-  const env: Record<string, string> = database?.url ? { DATABASE_URL: database.url } : {};
+  // One author keeps several uploads in flight on purpose: above the per-person cap.
+  const env: Record<string, string> = {
+    UPLOADS_PER_USER: '20',
+    ...(database?.url ? { DATABASE_URL: database.url } : {}),
+  };
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'photogram-shutdown-'));
   let server = await spawnServer(env, { port, dataDir });

@@ -4,6 +4,7 @@ import {
   type Context,
   type RequestInfo,
   retryAfterMeta,
+  ServiceBusyError,
   serializeSubscriptionData,
 } from '@photogram/api';
 import { createSSEHandler, type SSEHandler } from '@photogram/trpc-sse';
@@ -36,11 +37,14 @@ export interface TrpcRoute {
 }
 
 /** What createContext throws while draining, so the refusal has tRPC's own error shape. */
-const restarting = () =>
-  new TRPCError({
-    code: 'SERVICE_UNAVAILABLE',
-    message: 'The server is restarting. Please try again in a moment.',
-  });
+const restarting = (retryAfterSeconds: number) => {
+  // The cause marks the message as ours, so it reaches the person as written.
+  const cause = new ServiceBusyError(
+    'The server is restarting. Please try again in a moment.',
+    retryAfterSeconds,
+  );
+  return new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: cause.message, cause });
+};
 
 function toHeaders(request: FastifyRequest): Headers {
   const headers = new Headers();
@@ -163,7 +167,7 @@ export async function trpcRoute(
         responseMeta: retryAfterMeta,
         createContext: () =>
           refused
-            ? Promise.reject(restarting())
+            ? Promise.reject(restarting(options.retryAfterSeconds))
             : options.createContext(requestInfo(request, reply)),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {

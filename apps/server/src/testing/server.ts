@@ -2,10 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RateLimitOptions } from '@photogram/api';
+import { DecodePool, type RateLimitOptions } from '@photogram/api';
 import type { DatabaseHandle } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
 import { buildServer, type ServerDeps } from '../server';
+import { createUploadGate } from '../upload-gate';
 
 export interface TestServer {
   url: string;
@@ -28,6 +29,13 @@ export const relaxedRateLimits: RateLimitOptions = {
 };
 
 /**
+ * Upload and decode caps high enough that only the cap tests (which pass their own) ever
+ * reach them: other tests upload many photos at once on purpose.
+ */
+export const relaxedUploadCaps = { perClient: 1_000, perAddress: 1_000, total: 1_000 } as const;
+const RELAXED_DECODE_QUEUE = 1_000;
+
+/**
  * A real Photogram server listening on a free port of 127.0.0.1, on its own fresh
  * database (PGlite, or PostgreSQL when DATABASE_URL is set) unless one is given.
  */
@@ -40,6 +48,8 @@ export async function startTestServer(
   const app = await buildServer({
     webRoot: null,
     media: mediaDir,
+    uploadGate: createUploadGate(relaxedUploadCaps),
+    decodes: new DecodePool({ maxQueued: RELAXED_DECODE_QUEUE }),
     ...deps,
     rateLimits: { ...relaxedRateLimits, ...deps.rateLimits },
     db: database.db,
