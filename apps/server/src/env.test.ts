@@ -58,9 +58,42 @@ test.each([
   ['TRUST_PROXY', '2'],
   ['ALLOWED_HOSTS', 'a b'],
   ['LOG_LEVEL', 'loud'],
+  ['METRICS_PORT', '0'],
+  ['METRICS_PORT', 'metrics'],
+  ['METRICS_TOKEN', 'short'],
+  ['METRICS_TOKEN', 'sixteen or more but with spaces'],
 ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
   expect(() => parseEnv({ [name]: value })).toThrow(EnvError);
   expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`\\b${name}\\b`));
+});
+
+test('metrics are off unless METRICS_PORT or METRICS_TOKEN is set', () => {
+  const env = parseEnv({});
+  expect(env.METRICS_PORT).toBeUndefined();
+  expect(env.METRICS_TOKEN).toBeUndefined();
+  const token = 'a'.repeat(32);
+  expect(parseEnv({ METRICS_PORT: '9464', METRICS_TOKEN: token })).toMatchObject({
+    METRICS_PORT: 9464,
+    METRICS_TOKEN: token,
+  });
+});
+
+test('METRICS_PORT may not be PORT', () => {
+  expect(() => parseEnv({ PORT: '9464', METRICS_PORT: '9464' })).toThrow(
+    /METRICS_PORT is the same as PORT/,
+  );
+});
+
+test('a bad METRICS_TOKEN is refused without the token itself in the message', () => {
+  const secret = 'hunter2 hunter2 hunter2';
+  let message = '';
+  try {
+    parseEnv({ METRICS_TOKEN: secret });
+  } catch (error: unknown) {
+    message = error instanceof Error ? error.message : String(error);
+  }
+  expect(message).toMatch(/METRICS_TOKEN must be/);
+  expect(message).not.toContain('hunter2');
 });
 
 test('BUS=postgres without DATABASE_URL is refused', () => {

@@ -81,6 +81,19 @@ const EnvSchema = z
       .int('must be a whole number of decodes')
       .min(0, 'must be 0 (no cap) or more')
       .default(16),
+    // Where `/metrics` is served; neither set, it is served nowhere (see metrics.ts).
+    METRICS_PORT: z.coerce
+      .number({ error: 'must be a port number' })
+      .int('must be a whole number')
+      .min(1, 'must be between 1 and 65535')
+      .max(65_535, 'must be between 1 and 65535')
+      .optional(),
+    METRICS_TOKEN: z
+      .string()
+      // A scraper's secret that is guessed gives away who is online: make guessing hopeless.
+      .min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 32`)')
+      .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces, as a bearer token is')
+      .optional(),
     TRUST_PROXY: TrustProxySetting,
     ALLOWED_HOSTS: AllowedHostsSetting,
     LOG_LEVEL: z
@@ -97,7 +110,17 @@ const EnvSchema = z
         message: 'is "postgres", which needs DATABASE_URL to be set',
       });
     }
+    if (env.METRICS_PORT !== undefined && env.METRICS_PORT === env.PORT) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['METRICS_PORT'],
+        message: 'is the same as PORT; the figures need a port of their own',
+      });
+    }
   });
+
+/** Variables whose values are secrets: a message about them never repeats the value. */
+const SECRETS = new Set(['METRICS_TOKEN']);
 
 export type Env = Omit<z.infer<typeof EnvSchema>, 'MEDIA_DIR'> & { MEDIA_DIR: string };
 
@@ -118,7 +141,7 @@ export function parseEnv(source: Record<string, string | undefined>, cwd = proce
   if (!result.success) {
     const lines = result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'environment');
-      const value = present[name];
+      const value = SECRETS.has(name) ? undefined : present[name];
       return `  ${name} ${issue.message}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}`;
     });
     throw new EnvError(`Invalid configuration:\n${lines.join('\n')}`);

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -10,6 +11,7 @@ import {
 import { openDatabase } from '@photogram/db';
 import { EnvError, loadEnv } from './env';
 import { createLogStream } from './log-stream';
+import { startMetricsServer } from './metrics';
 import { buildServer } from './server';
 import { createUploadGate } from './upload-gate';
 
@@ -80,6 +82,10 @@ const app = await buildServer({
     perAddress: env.MAX_STREAMS_PER_ADDRESS,
     exempt: LOOPBACK,
   },
+  // Gathered only when someone may read them (see metrics.ts).
+  ...(env.METRICS_PORT !== undefined || env.METRICS_TOKEN !== undefined
+    ? { metrics: { token: env.METRICS_TOKEN } }
+    : {}),
   webRoot: fileURLToPath(new URL('../../web/dist', import.meta.url)),
   logger: {
     level: env.LOG_LEVEL,
@@ -95,11 +101,21 @@ const app = await buildServer({
   },
 });
 
+/** Closes a plain HTTP server and the connections it holds. */
+async function closeServer(server: Server | null): Promise<void> {
+  if (!server) return;
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  await closed;
+}
+
 /** Exits once the logs written so far are out, or after a second if stdout is stuck. */
 async function exit(code: number): Promise<never> {
   await logStream?.flush(1_000);
   process.exit(code);
 }
+
+let metricsServer: Server | null = null;
 
 let closing = false;
 /**
@@ -121,6 +137,8 @@ async function shutdown(signal: string) {
       app.log.warn(`requests still running after ${DRAIN_TIMEOUT_MS} ms; closing anyway`);
     }
     await app.close();
+    // After the main port: a scrape during the drain still sees it.
+    await closeServer(metricsServer);
     await bus.close();
     await database.close();
     app.log.info({ droppedLogLines: logStream?.dropped ?? 0 }, 'shut down');
@@ -134,6 +152,14 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
 
 try {
+  // Before the main port: once /healthz answers, so does the scrape.
+  if (env.METRICS_PORT !== undefined && app.metrics) {
+    metricsServer = await startMetricsServer(app.metrics, {
+      port: env.METRICS_PORT,
+      onError: (error) => app.log.error({ err: error }, 'gathering the metrics failed'),
+    });
+    app.log.info(`Metrics are at http://127.0.0.1:${env.METRICS_PORT}/metrics (this machine only)`);
+  }
   // After a restart every client comes back within seconds: Node's default backlog (511)
   // drops the rest of the SYNs, and those clients wait 1, 3, 7, 15 s to try again.
   await app.listen({ port: env.PORT, host: env.HOST, backlog: 4096 });
@@ -153,6 +179,7 @@ try {
   setInterval(sweep, MEDIA_SWEEP_INTERVAL_MS).unref();
 } catch (error: unknown) {
   app.log.error({ err: error }, 'could not start listening');
+  await closeServer(metricsServer);
   await bus.close();
   await database.close();
   await exit(1);

@@ -36,6 +36,7 @@ import {
 } from './connection-bounds';
 import { hostCheckHook } from './host-check';
 import { withSafeLogging } from './log-redaction';
+import { createMetrics, type Metrics, metricsRoute } from './metrics';
 import { trpcRoute } from './trpc-route';
 import { createUploadGate, type UploadGate } from './upload-gate';
 
@@ -80,6 +81,12 @@ export interface ServerDeps {
   trustProxy?: FastifyServerOptions['trustProxy'];
   /** Host names besides `PUBLIC_ORIGIN`'s and `localhost` that are ours (`ALLOWED_HOSTS`); others get 421. */
   allowedHosts?: readonly string[];
+  /**
+   * Operators' figures (`createMetrics`): none when not given. With a `token`
+   * (`METRICS_TOKEN`) they are also on this port at `/metrics` for its bearer; without,
+   * only `app.metrics` holds them, for a port of their own (`METRICS_PORT`).
+   */
+  metrics?: { token?: string | undefined };
 }
 
 declare module 'fastify' {
@@ -91,6 +98,8 @@ declare module 'fastify' {
      * Resolves true if every request finished in time. `close()` comes next.
      */
     drain(timeoutMs: number): Promise<boolean>;
+    /** This server's figures when `ServerDeps.metrics` asked for them, null otherwise. */
+    metrics: Metrics | null;
   }
 }
 
@@ -107,8 +116,8 @@ const plainHttpMessages: Record<number, string> = {
   500: SERVER_ERROR,
 };
 
-/** Paths that are never the SPA's: the API, media, health, and built files that are not there. */
-const NOT_SPA = /^\/(trpc|media|healthz|livez|assets)(\/|\?|$)/;
+/** Paths that are never the SPA's: the API, media, health, metrics, and built files that are not there. */
+const NOT_SPA = /^\/(trpc|media|healthz|livez|metrics|assets)(\/|\?|$)/;
 
 /** Whether a GET of this path is a page of the SPA (answered with its `index.html`, whatever `Accept` says). */
 function isSpaPath(url: string): boolean {
@@ -192,7 +201,10 @@ export async function buildServer(deps: ServerDeps) {
       refused.add(request.raw);
       return;
     }
-    if (request.url === '/healthz' || request.url === '/livez') return;
+    // Probes and scrapes go on answering: operators watch a drain through them.
+    if (request.url === '/healthz' || request.url === '/livez' || request.url === '/metrics') {
+      return;
+    }
     return reply
       .code(503)
       .header('retry-after', String(DRAIN_RETRY_AFTER_SECONDS))
@@ -200,20 +212,28 @@ export async function buildServer(deps: ServerDeps) {
       .send({ error: 'The server is restarting. Please try again in a moment.' });
   });
   // Before the body is read: an upload refused here costs its headers, not its photo.
-  app.addHook('onRequest', (deps.uploadGate ?? createUploadGate()).onRequest);
+  const uploadGate = deps.uploadGate ?? createUploadGate();
+  app.addHook('onRequest', uploadGate.onRequest);
+  const streamCaps = new StreamCaps(deps.streamLimits);
+  const decodes = deps.decodes ?? new DecodePool();
 
   const apiDeps = {
     db: deps.db,
     bus,
     subscriberQueueLimit: deps.subscriberQueueLimit,
-    streamCaps: new StreamCaps(deps.streamLimits),
+    streamCaps,
     reportError: (error: unknown, message: string) => app.log.error({ err: error }, message),
     auth: createAuth(deps.db, { secureCookies: https }),
     limits: createRateLimits(deps.rateLimits),
     media,
     maxUploadBytes,
-    decodes: deps.decodes ?? new DecodePool(),
+    decodes,
   };
+
+  const metrics = deps.metrics
+    ? createMetrics({ streamCaps, server: app.server, uploadGate, decodes, bus })
+    : null;
+  if (metrics) app.addHook('onClose', () => metrics.close());
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -280,6 +300,8 @@ export async function buildServer(deps: ServerDeps) {
   app.get('/livez', async (_request, reply) => {
     return reply.header('cache-control', 'no-store').send({ status: 'ok' });
   });
+  // Behind the token, or not here at all: the figures tell who is online and how busy we are.
+  if (metrics && deps.metrics?.token) metricsRoute(app, metrics, deps.metrics.token);
 
   const webRoot = deps.webRoot ?? null;
   const hasSpa = webRoot !== null && existsSync(join(webRoot, 'index.html'));
@@ -326,6 +348,7 @@ export async function buildServer(deps: ServerDeps) {
   }
 
   app.decorate('drain', drain);
+  app.decorate('metrics', metrics);
   return app;
 }
 

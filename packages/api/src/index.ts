@@ -43,6 +43,7 @@ export {
 export { sweepMedia } from './media/sweeper';
 export type {
   BusSubscription,
+  DeliveryObserver,
   NotificationBus,
   SubscribeOptions,
   UploadEvent,

@@ -6,7 +6,18 @@ export interface UploadEvent {
   /** What every recipient is told; only the ids differ between them. */
   notification: Omit<UploadNotification, 'id' | 'eventId'>;
   recipients: ReadonlyArray<{ userId: string; notificationId: string; eventId: string }>;
+  /**
+   * When the upload's transaction committed (`Date.now()`), carried to every process so
+   * each can tell how long the event took to reach its subscribers; absent when unknown.
+   */
+  committedAt?: number | undefined;
 }
+
+/**
+ * Told once per event a process has handed to at least one local subscription, at that
+ * moment, so figures such as the fan-out latency need no hook in the delivery loop.
+ */
+export type DeliveryObserver = (event: UploadEvent) => void;
 
 export interface SubscribeOptions {
   /** Events a subscriber may have waiting before it counts as stuck (default 256). */
@@ -54,6 +65,13 @@ export interface NotificationBus {
    * `/healthz`), e.g. a `postgres` bus whose LISTEN connection is lost.
    */
   check(): Promise<void>;
+  /**
+   * Whether the bus can hear other processes now: always for `memory`, while the LISTEN
+   * connection is up for `postgres` (no round trip, unlike `check()`; for `/metrics`).
+   */
+  readonly connected: boolean;
+  /** Calls `observer` for every event delivered here from now on; returns the undo. */
+  observeDeliveries(observer: DeliveryObserver): () => void;
   close(): Promise<void>;
 }
 

@@ -4,6 +4,7 @@ import {
   CATCH_UP,
   CredentialRevokedError,
   DEFAULT_MAX_QUEUE,
+  type DeliveryObserver,
   type NotificationBus,
   type SubscribeOptions,
   type UploadEvent,
@@ -121,6 +122,10 @@ export class MemoryBus implements NotificationBus {
   // Arrays, not Sets: a person has a handful of tabs, and the fan-out loop walks them.
   readonly #channels = new Map<string, Subscriber[]>();
   readonly #byCredential = new Map<string, Subscriber[]>();
+  #observers: DeliveryObserver[] = [];
+
+  /** One process has nothing to lose touch with. */
+  readonly connected = true;
 
   async publish(event: UploadEvent): Promise<void> {
     this.deliver(event);
@@ -128,14 +133,25 @@ export class MemoryBus implements NotificationBus {
 
   /** Synchronous delivery to this process's subscribers. */
   deliver(event: UploadEvent) {
+    let reached = false;
     for (const recipient of event.recipients) {
       const channel = this.#channels.get(recipient.userId);
       if (!channel) continue;
+      reached = true;
       // One object per recipient, shared by that person's tabs.
       const notification = notificationFor(event, recipient);
       // Backwards: a subscriber that overflows leaves the array during the loop.
       for (let index = channel.length - 1; index >= 0; index--) channel[index]?.push(notification);
     }
+    // Once per event, not per recipient: the fan-out to 10,000 stays one loop.
+    if (reached) for (const observer of this.#observers) observer(event);
+  }
+
+  observeDeliveries(observer: DeliveryObserver): () => void {
+    this.#observers = [...this.#observers, observer];
+    return () => {
+      this.#observers = this.#observers.filter((other) => other !== observer);
+    };
   }
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {

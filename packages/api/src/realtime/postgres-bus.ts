@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Listener, ListenOptions } from '@photogram/db';
 import { loadUploadEvent, notificationHeadsOf } from '../services/notifications';
-import type { BusSubscription, NotificationBus, SubscribeOptions, UploadEvent } from './bus';
+import type {
+  BusSubscription,
+  DeliveryObserver,
+  NotificationBus,
+  SubscribeOptions,
+  UploadEvent,
+} from './bus';
 import { MemoryBus } from './memory-bus';
 
 export const UPLOADS_CHANNEL = 'photogram_uploads';
@@ -75,7 +81,18 @@ export class PostgresBus implements NotificationBus {
   }
 
   async publish(event: UploadEvent): Promise<void> {
-    await this.#options.notify(UPLOADS_CHANNEL, event.postId);
+    // The commit time rides along (`<postId> <ms>`) so every process can time its fan-out.
+    const payload =
+      event.committedAt === undefined ? event.postId : `${event.postId} ${event.committedAt}`;
+    await this.#options.notify(UPLOADS_CHANNEL, payload);
+  }
+
+  get connected(): boolean {
+    return this.#listener?.listening ?? false;
+  }
+
+  observeDeliveries(observer: DeliveryObserver): () => void {
+    return this.#local.observeDeliveries(observer);
   }
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {
@@ -137,15 +154,19 @@ export class PostgresBus implements NotificationBus {
     else if (channel === PING_CHANNEL) this.#pings.get(payload)?.();
   }
 
-  async #receive(postId: string) {
-    if (!/^\d+$/.test(postId)) return;
+  async #receive(payload: string) {
+    // A bare post id is what a process from before the commit time was added sends.
+    const match = /^(\d+)(?: (\d+))?$/.exec(payload);
+    const postId = match?.[1];
+    if (postId === undefined) return;
+    const committedAt = match?.[2] === undefined ? undefined : Number(match[2]);
     const connected = this.#local.connectedUserIds();
     for (let start = 0; start < connected.length; start += RECIPIENT_CHUNK) {
       const event = await loadUploadEvent(this.#options.db, {
         postId,
         recipientIds: connected.slice(start, start + RECIPIENT_CHUNK),
       });
-      if (event) this.#local.deliver(event);
+      if (event) this.#local.deliver({ ...event, committedAt });
     }
   }
 

@@ -70,6 +70,11 @@ export class StreamCaps {
   countFor(userId: string): number {
     return this.#byUser.get(userId) ?? 0;
   }
+
+  /** How many streams each person with at least one holds, in no order (for `/metrics`). */
+  perUserCounts(): number[] {
+    return [...this.#byUser.values()];
+  }
 }
 
 function decrement(counts: Map<string, number>, key: string): void {

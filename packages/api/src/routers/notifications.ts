@@ -67,6 +67,14 @@ export const notificationsRouter = {
 
   unreadCount: protectedProcedure.query(({ ctx }) => unreadCount(ctx.db, { userId: ctx.user.id })),
 
+  /**
+   * The signed-in person's open `onUpload` streams on this process: how a test (or a
+   * support person) tells that a browser with many tabs holds one stream, not one a tab.
+   */
+  streamCount: protectedProcedure.query(({ ctx }) => ({
+    open: ctx.streamCaps.countFor(ctx.user.id),
+  })),
+
   markRead: protectedProcedure
     .input(MarkReadInput)
     .mutation(({ ctx, input }) => markRead(ctx.db, { userId: ctx.user.id, ids: input.ids })),

@@ -177,6 +177,7 @@ export async function createPost(
   if (recipients.length > 0) {
     const event = {
       postId: post.id,
+      committedAt: Date.now(),
       notification: {
         type: 'upload' as const,
         createdAt: post.createdAt,
