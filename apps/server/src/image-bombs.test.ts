@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DECODE_LIMITS } from '@photogram/api';
 import { PostMessages } from '@photogram/contracts';
+import { createTestDatabase } from '@photogram/db/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { failure, type Person, signUpPerson } from './testing/client';
@@ -13,14 +14,17 @@ const MiB = 1024 * 1024;
 /** `src/main.ts` in its own process, as `npm start` runs it: its memory is the server's alone. */
 let spawned: SpawnedServer;
 let person: Person;
+let database: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
 /** 10000×10000, progressive, flat: ~0.6 MB that a decoder must hold ~300 MB of coefficients for. */
 let bomb: Buffer;
 /** 12 MP, progressive, with detail: ~2 MB, really decoded (~40 MB of coefficients). */
 let photo: Buffer;
 beforeAll(async () => {
   // Side by side: each of these takes seconds on a busy machine.
+  // On PostgreSQL, a database of its own (see `spawnServer`).
+  database = process.env.DATABASE_URL ? await createTestDatabase() : null;
   [spawned, bomb, photo] = await Promise.all([
-    spawnServer({}),
+    spawnServer(database?.url ? { DATABASE_URL: database.url } : {}),
     flat(10_000, 10_000).jpeg({ progressive: true }).toBuffer(),
     photoLike(4_000, 3_000).jpeg({ progressive: true, quality: 50 }).toBuffer(),
   ]);
@@ -30,6 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await spawned?.stop();
+  await database?.close();
 });
 
 function flat(width: number, height: number) {

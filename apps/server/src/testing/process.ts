@@ -53,6 +53,16 @@ export interface SpawnedServer {
   stop(): Promise<Exit>;
 }
 
+/**
+ * The test runner's environment without `DATABASE_URL`: a child given none runs on its
+ * own PGlite. Inheriting it would put the child on the shared database itself, where
+ * what it leaves (rate-limit counters, rows) meets every other child of every run.
+ */
+function inherited(): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _shared, ...rest } = process.env;
+  return rest;
+}
+
 /** `src/main.ts` in a child process, as `npm start` runs it, with the given environment. */
 export async function spawnServer(
   env: Record<string, string>,
@@ -63,7 +73,7 @@ export async function spawnServer(
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'photogram-proc-')));
   const main = fileURLToPath(new URL('../main.ts', import.meta.url));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
+    env: { ...inherited(), LOG_LEVEL: 'warn', ...env, PORT: String(port), DATA_DIR: dataDir },
     stdio: ['ignore', options.stdout ?? 'inherit', 'inherit'],
   });
   const exited = new Promise<Exit>((resolve) => {
