@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { PostgresBus } from '@photogram/api';
 import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -15,6 +16,18 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
+
+/** A GET of /metrics with a `Host` header of our choosing (fetch will not send one). */
+function statusWithHost(port: number, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet({ host: '127.0.0.1', port, path: '/metrics', headers: { host } });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('error', reject);
+  });
+}
 
 async function scrape(url: string, token = TOKEN): Promise<string> {
   const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
@@ -195,6 +208,9 @@ test('METRICS_PORT serves the figures on 127.0.0.1 there, and not on the main po
     expect(sample(page, 'photogram_event_streams_open')).toBe(0);
     expect(page).toMatch(/^process_resident_memory_bytes \d+/m);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/`)).status).toBe(404);
+    // A page whose name was rebound to 127.0.0.1 is not answered.
+    expect(await statusWithHost(metricsPort, 'attacker.example')).toBe(421);
+    expect(await statusWithHost(metricsPort, `localhost:${metricsPort}`)).toBe(200);
     expect((await fetch(`${spawned.url}/metrics`)).status).toBe(404);
     // The second port closes with the first on SIGTERM: the process ends cleanly.
     expect(await spawned.stop()).toEqual({ code: 0, signal: null });

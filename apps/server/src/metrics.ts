@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { DecodePool, NotificationBus, StreamCaps } from '@photogram/api';
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createHostCheck } from './host-check';
 import type { UploadGate } from './upload-gate';
 
 /** What the figures are read from: the parts `buildServer` already holds. */
@@ -163,14 +164,21 @@ export function metricsRoute(app: FastifyInstance, metrics: Metrics, token: stri
 /**
  * `GET /metrics` alone, on a port of its own bound to loopback (`METRICS_PORT`): only
  * something on this machine (a local Prometheus or agent, an SSH tunnel) can read it, so
- * it needs no token. Plain `node:http` and nothing else: no SPA, Host check or helmet to
- * keep in step with the main port.
+ * it needs no token. Plain `node:http`: no SPA or helmet to keep in step with the main
+ * port. Only the Host check stays: a web page whose name was rebound to 127.0.0.1 could
+ * otherwise read the figures through its visitor's browser.
  */
 export function startMetricsServer(
   metrics: Metrics,
   options: { port: number; host?: string; onError(error: unknown): void },
 ): Promise<Server> {
+  const isOurs = createHostCheck();
   const server = createServer((request, response) => {
+    if (!isOurs(request.headers.host ?? '')) {
+      response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' });
+      response.end('This port answers only for localhost or an IP address.\n');
+      return;
+    }
     const path = request.url?.split('?')[0];
     if (path !== '/metrics') {
       response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
