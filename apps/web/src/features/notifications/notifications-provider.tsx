@@ -1,4 +1,4 @@
-import { describeNotification, type UploadNotification } from '@photogram/contracts';
+import { describeNotification, UploadNotification } from '@photogram/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import {
@@ -12,7 +12,9 @@ import {
   useState,
 } from 'react';
 import { trpc } from '../../lib/trpc';
+import { idleReleaseMs } from './idle-release';
 import { listenForReads } from './read-sync';
+import { joinTabGroup, type Presence, type TabGroup } from './tab-leader';
 
 export interface Toast {
   key: string;
@@ -37,22 +39,95 @@ export const useNotifications = () => useContext(NotificationsContext);
 
 const TOAST_MS = 6_000;
 
-/** The live connection of a signed-in person: toasts, badge refresh, catch-up on reconnect. */
+function parseNotification(raw: unknown): UploadNotification | null {
+  const parsed = UploadNotification.safeParse(raw);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * The live connection of a signed-in person: one per browser, held by the leader tab and
+ * relayed to the others (`tab-leader.ts`); toasts in the tab being looked at, badge and
+ * lists refreshed in all, catch-up on reconnect and on handover.
+ */
 function LiveNotifications({ children, userId }: { children: ReactNode; userId: string }) {
   const queryClient = useQueryClient();
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const seen = useRef(new Set<string>());
+  const [streaming, setStreaming] = useState(false);
   const [startAfter, setStartAfter] = useState<string | null>(null);
-  const connectedOnce = useRef(false);
-  const lastId = useRef<string | null>(null);
+  const [leaderReconnecting, setLeaderReconnecting] = useState(false);
   const [online, setOnline] = useState(() => navigator.onLine);
+  const connectedOnce = useRef(false);
+  const group = useRef<TabGroup<UploadNotification> | null>(null);
+
+  const dismiss = useCallback((key: string) => {
+    setToasts((current) => current.filter((toast) => toast.key !== key));
+  }, []);
+
+  useEffect(() => {
+    const refresh = () => {
+      void queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() });
+      void queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
+    };
+    let focusedAt = document.hasFocus() ? Date.now() : 0;
+    const presence = (): Presence => ({
+      visible: document.visibilityState === 'visible',
+      focusedAt,
+    });
+    const tab = joinTabGroup<UploadNotification>({
+      userId,
+      tabId: crypto.randomUUID(),
+      locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
+      openChannel:
+        typeof BroadcastChannel === 'undefined' ? undefined : (name) => new BroadcastChannel(name),
+      idleMs: idleReleaseMs,
+      presence: presence(),
+      parseData: parseNotification,
+      onEvent: ({ id, data, toast }) => {
+        if (toast) {
+          const key = `${userId}:${id}`;
+          setToasts((current) => [
+            ...current.slice(-2),
+            { key, notification: data, text: describeNotification(data) },
+          ]);
+          setTimeout(() => dismiss(key), TOAST_MS);
+        }
+        refresh();
+      },
+      onStreamChange: setStreaming,
+      onStatus: setLeaderReconnecting,
+      onResumed: refresh,
+    });
+    group.current = tab;
+
+    const onVisibility = () => {
+      if (document.visibilityState === 'visible' && document.hasFocus()) focusedAt = Date.now();
+      tab.setPresence(presence());
+    };
+    const onFocus = () => {
+      focusedAt = Date.now();
+      tab.setPresence(presence());
+    };
+    const onPageHide = () => tab.close();
+    document.addEventListener('visibilitychange', onVisibility);
+    window.addEventListener('focus', onFocus);
+    window.addEventListener('pagehide', onPageHide);
+    return () => {
+      document.removeEventListener('visibilitychange', onVisibility);
+      window.removeEventListener('focus', onFocus);
+      window.removeEventListener('pagehide', onPageHide);
+      tab.close();
+      group.current = null;
+      setStreaming(false);
+    };
+  }, [userId, queryClient, dismiss]);
 
   // Offline, the stream is dropped at once (an idle SSE connection can look alive for a
   // long time); back online, it resumes from the last id received and replays the gap.
   useEffect(() => {
     const goOffline = () => setOnline(false);
     const goOnline = () => {
-      if (lastId.current) setStartAfter(lastId.current);
+      const last = group.current?.lastEventId();
+      if (last) setStartAfter(last);
       setOnline(true);
     };
     window.addEventListener('offline', goOffline);
@@ -63,26 +138,39 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
     };
   }, []);
 
-  // The newest notification already loaded is where the live stream starts: nothing
-  // that lands between this page load and the subscription is lost.
+  // The newest notification already loaded is where a stream may start: nothing that
+  // lands between this page load and the subscription is lost. Only the first load
+  // counts as shown; later refetches may hold an event whose relay is still on its way.
   const newest = useQuery(trpc.notifications.list.queryOptions({ limit: 20 }));
+  const loaded = newest.data !== undefined;
+  const firstLoad = useRef(true);
   useEffect(() => {
-    if (startAfter !== null || !newest.data) return;
-    for (const item of newest.data.items) seen.current.add(item.eventId);
-    setStartAfter(newest.data.items[0]?.eventId ?? '0');
-  }, [newest.data, startAfter]);
+    if (!newest.data || !firstLoad.current || !group.current) return;
+    firstLoad.current = false;
+    group.current.noteLoaded(newest.data.items.map((item) => item.eventId));
+  }, [newest.data]);
+
+  // Taking the stream (first leader, handover, back from idle): start from the newest
+  // id this tab knows. Every tab hears every relayed event, so that is the newest any
+  // tab knows; an event the old leader got but never relayed is replayed, once.
+  useEffect(() => {
+    if (!streaming) {
+      setStartAfter(null);
+      return;
+    }
+    if (startAfter !== null) return;
+    const last = group.current?.lastEventId() ?? null;
+    if (last !== null) setStartAfter(last);
+    else if (loaded) setStartAfter('0');
+  }, [streaming, startAfter, loaded]);
 
   useEffect(() => listenForReads(queryClient), [queryClient]);
-
-  const dismiss = useCallback((key: string) => {
-    setToasts((current) => current.filter((toast) => toast.key !== key));
-  }, []);
 
   const subscription = useSubscription(
     trpc.notifications.onUpload.subscriptionOptions(
       { lastEventId: startAfter },
       {
-        enabled: startAfter !== null && online,
+        enabled: streaming && startAfter !== null && online,
         onStarted: () => {
           connectedOnce.current = true;
         },
@@ -91,26 +179,21 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
           void queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
         },
         onData: ({ id, data }) => {
-          lastId.current = id;
-          if (seen.current.has(id)) return;
-          seen.current.add(id);
-          const key = `${userId}:${id}`;
-          setToasts((current) => [
-            ...current.slice(-2),
-            { key, notification: data, text: describeNotification(data) },
-          ]);
-          setTimeout(() => dismiss(key), TOAST_MS);
-          void queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() });
-          void queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
+          group.current?.deliver(id, data);
         },
       },
     ),
   );
 
-  const reconnecting =
-    !online ||
-    ((subscription.status === 'connecting' || subscription.status === 'error') &&
-      connectedOnce.current);
+  const streamReconnecting =
+    streaming &&
+    (subscription.status === 'connecting' || subscription.status === 'error') &&
+    connectedOnce.current;
+  useEffect(() => {
+    group.current?.setStatus(streamReconnecting);
+  }, [streamReconnecting]);
+
+  const reconnecting = !online || (streaming ? streamReconnecting : leaderReconnecting);
   const value = useMemo(() => ({ toasts, dismiss, reconnecting }), [toasts, dismiss, reconnecting]);
   return <NotificationsContext.Provider value={value}>{children}</NotificationsContext.Provider>;
 }
@@ -122,9 +205,19 @@ export function NotificationsProvider({
   children: ReactNode;
   userId: string | null;
 }) {
+  // A page restored from the back/forward cache left its tab group on pagehide: a new
+  // key mounts a fresh live connection that joins again.
+  const [restores, setRestores] = useState(0);
+  useEffect(() => {
+    const onPageShow = (event: PageTransitionEvent) => {
+      if (event.persisted) setRestores((count) => count + 1);
+    };
+    window.addEventListener('pageshow', onPageShow);
+    return () => window.removeEventListener('pageshow', onPageShow);
+  }, []);
   if (!userId) return <>{children}</>;
   return (
-    <LiveNotifications key={userId} userId={userId}>
+    <LiveNotifications key={`${userId}:${restores}`} userId={userId}>
       {children}
     </LiveNotifications>
   );
