@@ -182,6 +182,17 @@ test('through a postgres bus, the fan-out is timed from the commit carried in th
   }
 });
 
+test('while the server drains for shutdown, /metrics still answers', async () => {
+  const draining = await startTestServer({ metrics: { token: TOKEN } });
+  try {
+    expect(await draining.app.drain(1_000)).toBe(true);
+    expect((await fetch(`${draining.url}/healthz`)).status).toBe(503);
+    expect(sample(await scrape(draining.url), 'photogram_event_streams_open')).toBe(0);
+  } finally {
+    await draining.close();
+  }
+});
+
 test('without METRICS_TOKEN or METRICS_PORT there are no metrics anywhere: /metrics is a 404', async () => {
   const plain = await startTestServer();
   try {
