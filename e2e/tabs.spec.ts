@@ -66,6 +66,8 @@ test('ten tabs share one live connection: one toast, handover without loss, idle
   test.setTimeout(120_000);
   const alice = await signUpPerson(browser, 'alice');
   const bob = await signUpPerson(browser, 'bob');
+  // Signed up without a reload, the page already holds the live connection.
+  await expect.poll(() => openStreams(bob.page)).toBe(1);
   await follow(bob, alice.username);
   await emulateVisibility(bob.context);
 

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Navigate, useLocation } from 'react-router';
+import { returnPath } from '../features/auth/auth-form';
 import { useMe } from '../features/auth/use-me';
 
 /** Pages for signed-in people: others are sent to sign in. */
@@ -12,10 +13,12 @@ export function RequireSignedIn({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
-/** Sign-in and sign-up: someone already signed in goes home. */
+/** Sign-in and sign-up: someone already signed in goes home, or back where they were going. */
 export function RequireSignedOut({ children }: { children: ReactNode }) {
   const { me, isLoading } = useMe();
+  const location = useLocation();
   if (isLoading) return <p className="muted center">Loading…</p>;
-  if (me) return <Navigate to="/" replace />;
+  // Just signed in here: on to where they were going (the form navigates there too).
+  if (me) return <Navigate to={returnPath(location.state)} replace />;
   return <>{children}</>;
 }

@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, NavLink, Outlet, ScrollRestoration, useNavigate } from 'react-router';
-import { useMe } from '../features/auth/use-me';
+import { switchPerson, useMe } from '../features/auth/use-me';
 import { Bell } from '../features/notifications/bell';
 import {
   NotificationsProvider,
@@ -27,8 +27,7 @@ function Header() {
   const signOut = useMutation(
     trpc.auth.signOut.mutationOptions({
       onSettled: () => {
-        queryClient.clear();
-        queryClient.setQueryData(trpc.auth.me.queryKey(), null);
+        switchPerson(queryClient, null);
         navigate('/signin');
       },
     }),

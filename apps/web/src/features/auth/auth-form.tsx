@@ -12,6 +12,7 @@ import { Link, useLocation, useNavigate } from 'react-router';
 import { z } from 'zod';
 import { Field } from '../../components/field';
 import { describeError, trpc } from '../../lib/trpc';
+import { switchPerson } from './use-me';
 
 type Mode = 'signUp' | 'signIn';
 
@@ -19,7 +20,8 @@ type Mode = 'signUp' | 'signIn';
  * Where to go after signing in: the page a guard sent the person away from. History
  * state is outside data (any script can push it), so only a same-site path is accepted.
  */
-function returnPath(state: unknown): string {
+/** Where a person sent to sign in was going (`state.from`), if it is a path of ours. */
+export function returnPath(state: unknown): string {
   if (state && typeof state === 'object' && 'from' in state) {
     const { from } = state;
     if (typeof from === 'string' && from.startsWith('/') && !from.startsWith('//')) return from;
@@ -54,8 +56,7 @@ export function AuthForm({ mode }: { mode: Mode }) {
 
   const onSuccess = ({ user }: { user: Me }) => {
     // Cached queries belong to whoever was signed in before (or nobody).
-    queryClient.clear();
-    queryClient.setQueryData(trpc.auth.me.queryKey(), user);
+    switchPerson(queryClient, user);
     navigate(returnPath(location.state), { replace: true });
   };
   const onError = (error: unknown) => {

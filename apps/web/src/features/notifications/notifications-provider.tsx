@@ -68,7 +68,8 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
       void queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() });
       void queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
     };
-    let focusedAt = document.hasFocus() ? Date.now() : 0;
+    // A tab that has focus got it when it opened, not when the signed-in person was known.
+    let focusedAt = document.hasFocus() ? Math.round(performance.timeOrigin) : 0;
     const presence = (): Presence => ({
       visible: document.visibilityState === 'visible',
       focusedAt,
