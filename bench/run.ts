@@ -213,9 +213,6 @@ for (const result of fanOuts) {
     '—',
   ]);
   const label = `${serverNames[result.server]}, ${count(result.subscribers)} subscribers`;
-  if (result.fanoutHook && result.server !== 'raw' && result.fanoutHook !== 'MemoryBus.deliver') {
-    notes.push(`${label}: timed from ${result.fanoutHook} (MemoryBus has no deliver any more).`);
-  }
   if (result.error) notes.push(`${label}: failed: ${result.error}`);
   if (result.connectFailures > 0) {
     notes.push(`${label}: ${count(result.connectFailures)} streams never connected.`);

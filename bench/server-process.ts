@@ -11,9 +11,8 @@
  * LOG_LEVEL, SSE_TRANSPORT and optionally DATABASE_URL.
  */
 import { subscribe } from 'node:diagnostics_channel';
-import { MemoryBus, type UploadEvent } from '@photogram/api';
+import { DELIVER_CHANNEL } from '@photogram/api';
 import { QUERY_CHANNEL } from '@photogram/db';
-import { loadEnv } from '../apps/server/src/env';
 import { answerBenchRequests, readStats, send } from './ipc';
 
 let queries = 0;
@@ -36,31 +35,19 @@ function statementKind(query: string): string {
   return table ? `${verb} … ${table}` : verb;
 }
 
-// `@photogram/api` resolves to the same module instance main.ts imports, so patching the
-// prototype reaches the bus main.ts creates (PostgresBus delivers through one as well).
-const prototype: Partial<Pick<MemoryBus, 'deliver' | 'publish'>> = MemoryBus.prototype;
-const hookName = typeof prototype.deliver === 'function' ? 'deliver' : 'publish';
-const original: ((this: MemoryBus, event: UploadEvent) => unknown) | undefined =
-  prototype[hookName];
-if (typeof original !== 'function') throw new Error('MemoryBus has neither deliver nor publish');
-Object.defineProperty(MemoryBus.prototype, hookName, {
-  configurable: true,
-  writable: true,
-  value: function timedDelivery(this: MemoryBus, event: UploadEvent) {
-    send({ type: 'fanout', at: process.hrtime.bigint().toString() });
-    return original.call(this, event);
-  },
+// The bus announces each delivery on a diagnostics channel (PostgresBus delivers through
+// a MemoryBus as well), so nothing of the server is patched.
+subscribe(DELIVER_CHANNEL, () => {
+  send({ type: 'fanout', at: process.hrtime.bigint().toString() });
 });
 
-// A dynamic import with a computed specifier: main.ts is a script (top-level await,
-// listens on import) and must run after the patch above, not be hoisted before it.
-const main = new URL('../apps/server/src/main.ts', import.meta.url).href;
-await import(main);
+// A dynamic import: main.ts is a script (top-level await, listens on import) and must run
+// after the subscriptions above, not be hoisted before them.
+await import('@photogram/server/main');
 // Read before this turn of the event loop ends, so before any request is served: what
 // the server spent starting (migrations included) is not counted against what follows.
 const listening = readStats(queries, statements);
 
-// main.ts has parsed the same environment; an older server drops SSE_TRANSPORT as unknown.
-const env: object = loadEnv();
-const transport = 'SSE_TRANSPORT' in env ? String(env.SSE_TRANSPORT) : null;
-send({ type: 'ready', transport, fanoutHook: `MemoryBus.${hookName}`, stats: listening });
+// main.ts has parsed and accepted the same environment: its default is trpc-sse.
+const transport = process.env.SSE_TRANSPORT || 'trpc-sse';
+send({ type: 'ready', transport, fanoutHook: DELIVER_CHANNEL, stats: listening });

@@ -48,7 +48,7 @@ export type {
   SubscribeOptions,
   UploadEvent,
 } from './realtime/bus';
-export { MemoryBus } from './realtime/memory-bus';
+export { DELIVER_CHANNEL, MemoryBus } from './realtime/memory-bus';
 export { serializeSubscriptionData } from './realtime/payloads';
 export { PostgresBus, type PostgresBusOptions, UPLOADS_CHANNEL } from './realtime/postgres-bus';
 export {

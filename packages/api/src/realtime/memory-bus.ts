@@ -1,3 +1,4 @@
+import { channel as diagnosticsChannel } from 'node:diagnostics_channel';
 import {
   type BusItem,
   type BusSubscription,
@@ -117,6 +118,14 @@ class Subscriber implements BusSubscription, AsyncIterator<BusItem> {
   }
 }
 
+/**
+ * Published (`{ postId }`) the moment this process starts handing an upload to its
+ * subscribers, before the loop: what `npm run bench` times the fan-out from, without
+ * reaching into the bus. Free when nothing subscribes.
+ */
+export const DELIVER_CHANNEL = 'photogram:bus:deliver';
+const deliverChannel = diagnosticsChannel(DELIVER_CHANNEL);
+
 /** Channels keyed by user id: an upload wakes only its recipients' subscriptions. */
 export class MemoryBus implements NotificationBus {
   // Arrays, not Sets: a person has a handful of tabs, and the fan-out loop walks them.
@@ -133,6 +142,7 @@ export class MemoryBus implements NotificationBus {
 
   /** Synchronous delivery to this process's subscribers. */
   deliver(event: UploadEvent) {
+    if (deliverChannel.hasSubscribers) deliverChannel.publish({ postId: event.postId });
     let reached = false;
     for (const recipient of event.recipients) {
       const channel = this.#channels.get(recipient.userId);
