@@ -100,9 +100,10 @@ function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo 
 
 /**
  * tRPC at `/trpc/:path`, through tRPC's node-http handler rather than its Fastify
- * adapter: the adapter hands multipart streams to tRPC with no size cap at all, while
- * the node-http handler counts the bytes as they arrive and answers PAYLOAD_TOO_LARGE
- * (413, in tRPC's error shape) as soon as a body passes `maxBodySize`.
+ * adapter (decision 004): every body reaches tRPC unparsed, so tRPC alone answers body
+ * errors, in its own shape — PAYLOAD_TOO_LARGE (413) as soon as a JSON or multipart body
+ * passes its `maxBodySize`, UNSUPPORTED_MEDIA_TYPE (415) for other types — and event
+ * streams can be handed to `@photogram/trpc-sse` on the raw response first.
  */
 export async function trpcRoute(
   app: FastifyInstance,
@@ -146,10 +147,6 @@ export async function trpcRoute(
         for (const [name, value] of Object.entries(documentHeaders)) {
           if (value !== undefined) reply.raw.setHeader(name, value);
         }
-      }
-      // Headers set by hooks (helmet) live on the reply; carry them to the raw response.
-      for (const [name, value] of Object.entries(reply.getHeaders())) {
-        if (value !== undefined) reply.raw.setHeader(name, value);
       }
       const multipart = request.headers['content-type']?.startsWith('multipart/form-data') ?? false;
       const refused = options.isRefused(request.raw);
