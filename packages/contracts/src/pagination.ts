@@ -22,8 +22,3 @@ export const PageFields = {
 /** A page of everything: no input at all is the first page. */
 export const PageInput = optionalInput(PageFields);
 export type PageInput = z.input<typeof PageInput>;
-
-/** A page of results with the cursor to pass for the next one (null at the end). */
-export function page<T extends z.ZodType>(item: T) {
-  return z.object({ items: z.array(item), nextCursor: z.string().nullable() });
-}

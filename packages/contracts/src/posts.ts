@@ -87,8 +87,6 @@ export function uploadPostInput(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
     uploadFields(maxBytes),
   );
 }
-export const UploadPostInput = uploadPostInput();
-export type UploadPostInput = z.output<typeof UploadPostInput>;
 
 /** Post ids are decimal strings of the database's bigint ids. */
 export const PostId = z
