@@ -1,7 +1,8 @@
 import { authRouter } from './routers/auth';
+import { feedRouter } from './routers/feed';
 import { followsRouter } from './routers/follows';
 import { notificationsRouter } from './routers/notifications';
-import { feedRouter, postsRouter } from './routers/posts';
+import { postsRouter } from './routers/posts';
 import { usersRouter } from './routers/users';
 import { createTRPCRouter } from './trpc';
 

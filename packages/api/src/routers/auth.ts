@@ -1,17 +1,10 @@
-import {
-  CreateTokenInput,
-  RevokeTokenInput,
-  SignInInput,
-  SignUpInput,
-  TokenMessages,
-} from '@photogram/contracts';
+import { SignInInput, SignUpInput } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { hashSessionId } from '../auth/lucia';
 import type { Context } from '../context';
-import { ForbiddenError } from '../errors';
-import { createToken, listTokens, revokeToken } from '../services/tokens';
 import { createUser, toMe, verifyCredentials } from '../services/users';
-import { protectedProcedure, publicProcedure } from '../trpc';
+import { publicProcedure } from '../trpc';
+import { tokenProcedures } from './tokens';
 
 /** Invalidates a browser session and ends the live streams opened with it. */
 async function endSession(ctx: Context, sessionId: string) {
@@ -54,24 +47,6 @@ export const authRouter = {
     return toMe(ctx.user);
   }),
 
-  /** A new API token, shown this once. Only a browser session may mint one. */
-  createToken: protectedProcedure.input(CreateTokenInput).mutation(async ({ ctx, input }) => {
-    if (ctx.authMethod !== 'cookie') throw new ForbiddenError(TokenMessages.browserOnly);
-    const { token, summary } = await createToken(ctx.db, { userId: ctx.user.id, name: input.name });
-    return { token, ...summary };
-  }),
-
-  /** The signed-in person's tokens: name, created, last used; never the secret. */
-  listTokens: protectedProcedure.query(async ({ ctx }) => ({
-    items: await listTokens(ctx.db, { userId: ctx.user.id }),
-  })),
-
-  /** Revokes a token: its requests, and subscriptions open with it, stop at once. */
-  revokeToken: protectedProcedure.input(RevokeTokenInput).mutation(async ({ ctx, input }) => {
-    await revokeToken(ctx.db, { userId: ctx.user.id, tokenId: input.tokenId });
-    await ctx.bus.revoke(input.tokenId).catch((error: unknown) => {
-      ctx.reportError(error, 'ending the subscriptions of a token failed');
-    });
-    return { ok: true as const };
-  }),
+  // `auth.createToken`, `auth.listTokens`, `auth.revokeToken`: in `routers/tokens.ts`.
+  ...tokenProcedures,
 } satisfies TRPCRouterRecord;

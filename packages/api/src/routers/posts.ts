@@ -1,13 +1,7 @@
-import {
-  FeedInput,
-  PostIdInput,
-  PostMessages,
-  PostsByUserInput,
-  uploadPostInput,
-} from '@photogram/contracts';
+import { PostIdInput, PostMessages, PostsByUserInput, uploadPostInput } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { ValidationError } from '../errors';
-import { createPost, deletePost, getPost, listFeed, listPostsByUser } from '../services/posts';
+import { createPost, deletePost, getPost, listPostsByUser } from '../services/posts';
 import { protectedProcedure, publicProcedure } from '../trpc';
 
 // The byte limit is configuration (`MAX_UPLOAD_BYTES`), checked in the procedure below.
@@ -31,10 +25,4 @@ export const postsRouter = {
   delete: protectedProcedure
     .input(PostIdInput)
     .mutation(({ ctx, input }) => deletePost(ctx, { postId: input.postId, userId: ctx.user.id })),
-} satisfies TRPCRouterRecord;
-
-export const feedRouter = {
-  list: protectedProcedure
-    .input(FeedInput)
-    .query(({ ctx, input }) => listFeed(ctx.db, { ...input, viewerId: ctx.user.id })),
 } satisfies TRPCRouterRecord;

@@ -3,7 +3,7 @@ import { type Database, follows, users } from '@photogram/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { NotFoundError, ValidationError } from '../errors';
 import { parseIdCursor, toPage } from './pagination';
-import { toUserSummary, userSummaryColumns } from './profiles';
+import { toUserSummary, userSummaryColumns } from './user-summary';
 
 async function assertUserExists(db: Database, userId: string) {
   const [row] = await db.select({ id: users.id }).from(users).where(eq(users.id, userId)).limit(1);

@@ -12,7 +12,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle
 import { mediaUrl } from '../media/urls';
 import type { UploadEvent } from '../realtime/bus';
 import { parseIdCursor, toPage } from './pagination';
-import { toUserSummary, userSummaryColumns } from './profiles';
+import { toUserSummary, userSummaryColumns } from './user-summary';
 
 const REPLAY_PAGE = 200;
 

@@ -9,7 +9,7 @@ import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
-import { toUserSummary, userSummaryColumns } from './profiles';
+import { toUserSummary, userSummaryColumns } from './user-summary';
 
 export interface PostDeps {
   db: Database;

@@ -2,20 +2,7 @@ import { type Profile, UserMessages, type UserSummary } from '@photogram/contrac
 import { type Database, follows, posts, users } from '@photogram/db';
 import { and, asc, eq, like, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors';
-
-export const userSummaryColumns = {
-  id: users.id,
-  username: users.username,
-  displayName: users.displayName,
-};
-
-export function toUserSummary(row: {
-  id: string;
-  username: string;
-  displayName: string;
-}): UserSummary {
-  return { id: row.id, username: row.username, displayName: row.displayName, avatarUrl: null };
-}
+import { toUserSummary, userSummaryColumns } from './user-summary';
 
 export async function getProfile(
   db: Database,
