@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
+import { freePort } from './testing/process';
 import { startTestServer, type TestServer } from './testing/server';
 
 const cli = fileURLToPath(new URL('../../../packages/client/bin/photogram.mjs', import.meta.url));
@@ -83,12 +83,16 @@ test('login, upload with progress, watch and feed, as a new user would', async (
   await me.client.follows.follow.mutate({ userId: friendUser.id });
 
   const watch = run(['watch', '--json']);
-  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  // `--json` prints nothing until an event, so the server says when the CLI's stream is
+  // open: an upload before that could land before the id the CLI resumes from.
+  await vi.waitFor(
+    async () => expect(await me.client.notifications.streamCount.query()).toEqual({ open: 1 }),
+    { timeout: 15_000, interval: 50 },
+  );
   const post = await friend.client.posts.upload.mutate(
     uploadForm(await solidImage(50, 50), { caption: 'from the browser' }),
   );
-  for (let i = 0; i < 250 && !watch.output().includes('\n'); i++)
-    await new Promise((r) => setTimeout(r, 20));
+  await vi.waitFor(() => expect(watch.output()).toContain('\n'), { timeout: 10_000 });
   watch.child.kill('SIGINT');
   const watched = await watch.done;
   const lines = watched.stdout.trim().split('\n');
@@ -119,12 +123,7 @@ test('login, upload with progress, watch and feed, as a new user would', async (
 test('a wrong URL, a bad token and a bad command get clear messages', async () => {
   const configDir = join(home, 'bad');
   // A port that was free a moment ago: nothing listens there.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
-  await new Promise((resolve) => probe.close(resolve));
-  const deadUrl = `http://127.0.0.1:${port}`;
+  const deadUrl = `http://127.0.0.1:${await freePort()}`;
   const unreachable = await run(['login', '--url', deadUrl, '--username', 'x'], {
     input: 'password123\n',
     configDir,
@@ -214,7 +213,10 @@ test('a caption and a display name full of terminal escapes are shown, not obeye
   const watch = run(['watch'], { configDir });
   // It resumes after the newest notification it saw at start, so once it says it is
   // watching, the upload below reaches it whenever its stream connects.
-  await vi.waitFor(() => expect(watch.errors()).toContain('Watching uploads'));
+  // vi.waitFor's default second is about what starting the CLI takes on a loaded machine.
+  await vi.waitFor(() => expect(watch.errors()).toContain('Watching uploads'), {
+    timeout: 10_000,
+  });
   const post = await author.client.posts.upload.mutate(
     uploadForm(await solidImage(50, 50), { caption: 'sunset' }),
   );
