@@ -53,3 +53,16 @@ export async function follow(person: Person, username: string) {
   await person.page.getByRole('button', { name: 'Follow', exact: true }).click();
   await expect(person.page.getByRole('button', { name: 'Following' })).toBeVisible();
 }
+
+/** The server's count of this person's open upload streams, asked with their cookie. */
+export async function openStreams(page: Page): Promise<number> {
+  const response = await page.request.get('/trpc/notifications.streamCount');
+  expect(response.ok()).toBe(true);
+  const body: unknown = await response.json();
+  const open =
+    body && typeof body === 'object' && 'result' in body
+      ? JSON.stringify(body.result).match(/"open":(\d+)/)?.[1]
+      : undefined;
+  if (open === undefined) throw new Error(`No stream count in ${JSON.stringify(body)}`);
+  return Number(open);
+}

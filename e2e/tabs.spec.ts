@@ -1,5 +1,5 @@
 import { type BrowserContext, expect, type Page, type Request, test } from '@playwright/test';
-import { follow, signUpPerson, uploadPhoto } from './fixtures';
+import { follow, openStreams, signUpPerson, uploadPhoto } from './fixtures';
 
 declare global {
   interface Window {
@@ -34,19 +34,6 @@ async function emulateVisibility(context: BrowserContext) {
 
 async function setHidden(page: Page, hidden: boolean) {
   await page.evaluate((next) => window.photogramSetHidden?.(next), hidden);
-}
-
-/** The server's count of this person's open upload streams, asked with their cookie. */
-async function openStreams(page: Page): Promise<number> {
-  const response = await page.request.get('/trpc/notifications.streamCount');
-  expect(response.ok()).toBe(true);
-  const body: unknown = await response.json();
-  const open =
-    body && typeof body === 'object' && 'result' in body
-      ? JSON.stringify(body.result).match(/"open":(\d+)/)?.[1]
-      : undefined;
-  if (open === undefined) throw new Error(`No stream count in ${JSON.stringify(body)}`);
-  return Number(open);
 }
 
 /** The upload streams a page holds open, as the browser's network sees them. */
