@@ -1,6 +1,6 @@
 import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { spawnServer } from './testing/process';
@@ -70,15 +70,16 @@ test.skipIf(!process.env.DATABASE_URL)(
 
 /** The pid of the backend whose INSERT into posts waits for a lock (polled: it is a wait). */
 async function waitForBlockedInsert(admin: postgres.Sql): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await admin`
-      select pid from pg_stat_activity
-      where datname = current_database() and pid <> pg_backend_pid()
-        and wait_event_type = 'Lock' and query ilike 'insert into "posts"%'`;
-    const pid: unknown = rows[0]?.pid;
-    if (typeof pid === 'number') return pid;
-    if (Date.now() > deadline) throw new Error('the upload never waited for the lock');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return vi.waitFor(
+    async () => {
+      const rows = await admin`
+        select pid from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid()
+          and wait_event_type = 'Lock' and query ilike 'insert into "posts"%'`;
+      const pid: unknown = rows[0]?.pid;
+      if (typeof pid !== 'number') throw new Error('the upload never waited for the lock');
+      return pid;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }

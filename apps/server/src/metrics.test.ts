@@ -1,7 +1,7 @@
 import { get as httpGet } from 'node:http';
 import { PostgresBus } from '@photogram/api';
 import { createTestDatabase } from '@photogram/db/testing';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { signUpPerson } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { freePort, spawnServer } from './testing/process';
@@ -45,13 +45,14 @@ function sample(page: string, series: string): number {
 
 /** Scrapes until `check` holds: the server sees a stream open or close a moment later. */
 async function scrapeUntil(check: (page: string) => boolean, what: string): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const page = await scrape(server.url);
-    if (check(page)) return page;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${page}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return vi.waitFor(
+    async () => {
+      const page = await scrape(server.url);
+      if (!check(page)) throw new Error(`timed out waiting for ${what}:\n${page}`);
+      return page;
+    },
+    { timeout: 10_000, interval: 25 },
+  );
 }
 
 test('/metrics without the token, or with another one, is refused with a sentence', async () => {

@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestDatabase } from '@photogram/db/testing';
-import { expect, test } from 'vitest';
+import { expect, test, vi } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { exitWithin, freePort, type SpawnedServer, spawnServer } from './testing/process';
@@ -82,14 +82,15 @@ function dig(value: unknown, path: string[]): unknown {
 
 /** Resolves once the server answers /healthz with `draining`: it has begun shutting down. */
 async function untilDraining(server: SpawnedServer) {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const response = await fetch(`${server.url}/healthz`).catch(() => null);
-    const body: unknown = response ? await response.json().catch(() => null) : null;
-    if (response?.status === 503 && dig(body, ['status']) === 'draining') return;
-    if (Date.now() > deadline) throw new Error('the server never reported draining');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await vi.waitFor(
+    async () => {
+      const response = await fetch(`${server.url}/healthz`).catch(() => null);
+      const body: unknown = response ? await response.json().catch(() => null) : null;
+      if (response?.status !== 503 || dig(body, ['status']) !== 'draining')
+        throw new Error('the server never reported draining');
+    },
+    { timeout: 10_000, interval: 10 },
+  );
 }
 
 test('SIGTERM with uploads in flight: each upload the client was told succeeded is stored, none told failed is, and the server exits 0', async () => {

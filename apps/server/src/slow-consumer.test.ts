@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { MemoryBus } from '@photogram/api';
 import { notifications } from '@photogram/db';
 import { eq } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
@@ -65,11 +65,10 @@ describe.each(['trpc-sse', 'stock'] as const)('on the %s transport', (sseTranspo
       author.client.posts.upload.mutate(uploadForm(photo, { caption }));
 
     const stalled = stalledSubscription(reader.cookieHeader());
-    const until = async (predicate: () => boolean) => {
-      for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
-    };
-    await until(() => bus.connectedUserIds().includes(user.id));
-    expect(bus.connectedUserIds()).toContain(user.id);
+    await vi.waitFor(() => expect(bus.connectedUserIds()).toContain(user.id), {
+      timeout: 5_000,
+      interval: 10,
+    });
 
     // Real uploads go down the pipe first...
     for (const caption of ['one', 'two', 'three']) await upload(caption);

@@ -96,16 +96,17 @@ onPostgres(
 
 /** The backend of another session of this database in the given state (polled). */
 async function waitForPid(admin: postgres.Sql, condition: string): Promise<number> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const rows = await admin.unsafe(
-      `select pid from pg_stat_activity
-       where datname = current_database() and pid <> pg_backend_pid()
-         and application_name <> 'photogram-migrate' and ${condition}`,
-    );
-    const pid: unknown = rows[0]?.pid;
-    if (typeof pid === 'number') return pid;
-    if (Date.now() > deadline) throw new Error(`no backend where ${condition}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  return vi.waitFor(
+    async () => {
+      const rows = await admin.unsafe(
+        `select pid from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid()
+           and application_name <> 'photogram-migrate' and ${condition}`,
+      );
+      const pid: unknown = rows[0]?.pid;
+      if (typeof pid !== 'number') throw new Error(`no backend where ${condition}`);
+      return pid;
+    },
+    { timeout: 10_000, interval: 20 },
+  );
 }
