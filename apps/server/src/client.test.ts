@@ -1,23 +1,17 @@
-import { Writable } from 'node:stream';
 import { createPhotogramClient } from '@photogram/client';
 import { TokenMessages } from '@photogram/contracts';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage } from './testing/images';
-import { startTestServer, type TestServer } from './testing/server';
+import { capturedLog, startTestServer, type TestServer } from './testing/server';
 import { watchUploads } from './testing/subscriber';
 
-const logLines: string[] = [];
+const captured = capturedLog();
+const logLines = captured.lines;
 let server: TestServer;
 beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  server = await startTestServer({ logger: { level: 'trace', stream } });
+  server = await startTestServer({ logger: captured.logger });
 });
 afterAll(async () => {
   await server?.close();

@@ -1,23 +1,17 @@
-import { Writable } from 'node:stream';
 import { SESSION_COOKIE } from '@photogram/api';
 import { createPhotogramClient } from '@photogram/client';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { serializeError } from './log-redaction';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
-import { startTestServer, type TestServer } from './testing/server';
+import { capturedLog, startTestServer, type TestServer } from './testing/server';
 import { watchUploads } from './testing/subscriber';
 
-const logLines: string[] = [];
+const captured = capturedLog();
+const logLines = captured.lines;
 let server: TestServer;
 beforeAll(async () => {
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      logLines.push(...chunk.toString().split('\n').filter(Boolean));
-      done();
-    },
-  });
-  server = await startTestServer({ logger: { level: 'trace', stream } });
+  server = await startTestServer({ logger: captured.logger });
   // A rule only this database has, so that a sign-up's insert fails the way a real
   // database fault would (not as the unique violation the service turns into a 409).
   await server.database.db.execute(

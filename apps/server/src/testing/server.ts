@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { DecodePool, type RateLimitOptions } from '@photogram/api';
 import type { DatabaseHandle } from '@photogram/db';
 import { createTestDatabase } from '@photogram/db/testing';
@@ -67,4 +68,19 @@ export async function startTestServer(
       await rm(mediaDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A logger for `startTestServer({ logger })` that keeps every line the server writes,
+ * for tests that read the log (what it says, and what it must never say).
+ */
+export function capturedLog(level = 'trace') {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  return { lines, logger: { level, stream } };
 }
