@@ -4,6 +4,21 @@ import { AllowedHostsSetting, TrustProxySetting } from './proxy-settings';
 
 const MiB = 1024 * 1024;
 
+/**
+ * A whole number of `unit` from the environment, `fallback` when unset. With `zero`, 0 is
+ * allowed and means that ("off", "no cap"); without it the least is 1.
+ */
+function count(unit: string, fallback: number, zero?: string) {
+  const number = z.coerce
+    .number({ error: `must be a number of ${unit}` })
+    .int(`must be a whole number of ${unit}`);
+  const bounded =
+    zero === undefined
+      ? number.positive('must be 1 or more')
+      : number.min(0, `must be 0 (${zero}) or more`);
+  return bounded.default(fallback);
+}
+
 const EnvSchema = z
   .object({
     PORT: z.coerce
@@ -28,59 +43,19 @@ const EnvSchema = z
     BUS: z
       .enum(['memory', 'postgres'], { error: 'must be "memory" or "postgres"' })
       .default('memory'),
-    BUS_CHECK_INTERVAL_MS: z.coerce
-      .number({ error: 'must be a number of milliseconds' })
-      .int('must be a whole number of milliseconds')
-      .min(0, 'must be 0 (off) or more')
-      .default(10_000),
+    BUS_CHECK_INTERVAL_MS: count('milliseconds', 10_000, 'off'),
     SSE_TRANSPORT: z
       .enum(['trpc-sse', 'stock'], { error: 'must be "trpc-sse" or "stock"' })
       .default('trpc-sse'),
-    MAX_UPLOAD_BYTES: z.coerce
-      .number({ error: 'must be a number of bytes' })
-      .int('must be a whole number of bytes')
-      .positive('must be more than 0')
-      .default(10 * MiB),
-    MAX_CONNECTIONS_PER_ADDRESS: z.coerce
-      .number({ error: 'must be a number of connections' })
-      .int('must be a whole number of connections')
-      .min(0, 'must be 0 (no cap) or more')
-      .default(256),
-    MAX_STREAMS_PER_USER: z.coerce
-      .number({ error: 'must be a number of streams' })
-      .int('must be a whole number of streams')
-      .min(0, 'must be 0 (no cap) or more')
-      .default(32),
-    MAX_STREAMS_PER_ADDRESS: z.coerce
-      .number({ error: 'must be a number of streams' })
-      .int('must be a whole number of streams')
-      .min(0, 'must be 0 (no cap) or more')
-      .default(256),
-    UPLOADS_PER_USER: z.coerce
-      .number({ error: 'must be a number of uploads' })
-      .int('must be a whole number of uploads')
-      .positive('must be 1 or more')
-      .default(3),
-    UPLOADS_PER_ADDRESS: z.coerce
-      .number({ error: 'must be a number of uploads' })
-      .int('must be a whole number of uploads')
-      .positive('must be 1 or more')
-      .default(6),
-    UPLOADS_TOTAL: z.coerce
-      .number({ error: 'must be a number of uploads' })
-      .int('must be a whole number of uploads')
-      .positive('must be 1 or more')
-      .default(12),
-    DECODE_CONCURRENCY: z.coerce
-      .number({ error: 'must be a number of decodes' })
-      .int('must be a whole number of decodes')
-      .positive('must be 1 or more')
-      .default(2),
-    DECODE_QUEUE: z.coerce
-      .number({ error: 'must be a number of decodes' })
-      .int('must be a whole number of decodes')
-      .min(0, 'must be 0 (no cap) or more')
-      .default(16),
+    MAX_UPLOAD_BYTES: count('bytes', 10 * MiB),
+    MAX_CONNECTIONS_PER_ADDRESS: count('connections', 256, 'no cap'),
+    MAX_STREAMS_PER_USER: count('streams', 32, 'no cap'),
+    MAX_STREAMS_PER_ADDRESS: count('streams', 256, 'no cap'),
+    UPLOADS_PER_USER: count('uploads', 3),
+    UPLOADS_PER_ADDRESS: count('uploads', 6),
+    UPLOADS_TOTAL: count('uploads', 12),
+    DECODE_CONCURRENCY: count('decodes', 2),
+    DECODE_QUEUE: count('decodes', 16, 'none may wait'),
     // Where `/metrics` is served; neither set, it is served nowhere (see metrics.ts).
     METRICS_PORT: z.coerce
       .number({ error: 'must be a port number' })
