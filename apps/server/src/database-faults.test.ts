@@ -1,8 +1,9 @@
 import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
-import { expect, test, vi } from 'vitest';
+import { expect, test } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
+import { waitForBlockedInsert } from './testing/postgres';
 import { spawnServer } from './testing/process';
 
 // pg_terminate_backend needs a PostgreSQL server; PGlite has no backends to kill.
@@ -67,19 +68,3 @@ test.skipIf(!process.env.DATABASE_URL)(
   },
   60_000,
 );
-
-/** The pid of the backend whose INSERT into posts waits for a lock (polled: it is a wait). */
-async function waitForBlockedInsert(admin: postgres.Sql): Promise<number> {
-  return vi.waitFor(
-    async () => {
-      const rows = await admin`
-        select pid from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid()
-          and wait_event_type = 'Lock' and query ilike 'insert into "posts"%'`;
-      const pid: unknown = rows[0]?.pid;
-      if (typeof pid !== 'number') throw new Error('the upload never waited for the lock');
-      return pid;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
-}

@@ -8,6 +8,7 @@ import { afterAll, expect, onTestFailed, test, vi } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
 import { type Cluster, clusterUnavailableReason, startCluster } from './testing/cluster';
 import { solidImage, uploadForm } from './testing/images';
+import { waitForBlockedInsert } from './testing/postgres';
 import { type Exit, type SpawnedServer, spawnServer } from './testing/process';
 import { deliveredAndExpected, watchUploads } from './testing/subscriber';
 
@@ -282,22 +283,6 @@ async function holdPostInserts(cluster: Cluster) {
     );
   });
   return { gone };
-}
-
-/** The pid of the backend whose INSERT into posts waits for a lock (polled: it is a wait). */
-async function waitForBlockedInsert(sql: postgres.Sql): Promise<number> {
-  return vi.waitFor(
-    async () => {
-      const rows = await sql`
-        select pid from pg_stat_activity
-        where datname = current_database() and pid <> pg_backend_pid()
-          and wait_event_type = 'Lock' and query ilike 'insert into "posts"%'`;
-      const pid = rows[0]?.pid;
-      if (typeof pid !== 'number') throw new Error('the upload is not waiting for the lock yet');
-      return pid;
-    },
-    { timeout: 10_000, interval: 20 },
-  );
 }
 
 /** SIGTERM, and SIGKILL if it has not exited in time (a hung shutdown must not hang the suite). */
