@@ -1,4 +1,3 @@
-import { appRouter } from '@photogram/api';
 import { TextMessages } from '@photogram/contracts';
 import { posts } from '@photogram/db';
 import { eq } from 'drizzle-orm';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { z } from 'zod';
 import { createTestClient, type Person, signUpPerson, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
+import { procedures, unwrapped } from './testing/procedures';
 import { startTestServer, type TestServer } from './testing/server';
 
 let server: TestServer;
@@ -211,7 +211,8 @@ const probes: Probe[] = [
 ];
 
 /** The paths of the string fields in a procedure's input schema, e.g. `ids[]`, `caption`. */
-function stringFields(schema: unknown, path = ''): string[] {
+function stringFields(wrapped: unknown, path = ''): string[] {
+  const schema = unwrapped(wrapped);
   if (schema instanceof z.ZodString) return [path];
   if (schema instanceof z.ZodObject) {
     return Object.entries(schema.shape).flatMap(([key, field]) =>
@@ -219,14 +220,6 @@ function stringFields(schema: unknown, path = ''): string[] {
     );
   }
   if (schema instanceof z.ZodArray) return stringFields(schema.element, `${path}[]`);
-  if (
-    schema instanceof z.ZodOptional ||
-    schema instanceof z.ZodNullable ||
-    schema instanceof z.ZodDefault ||
-    schema instanceof z.ZodPrefault
-  ) {
-    return stringFields(schema.unwrap(), path);
-  }
   // `posts.upload` preprocesses FormData into its object.
   if (schema instanceof z.ZodPipe)
     return [...stringFields(schema.in, path), ...stringFields(schema.out, path)];
@@ -234,17 +227,9 @@ function stringFields(schema: unknown, path = ''): string[] {
 }
 
 function procedureStringFields(): string[] {
-  // tRPC types `_def.procedures` as the nested router record; at run time it is the
-  // flat map of dotted paths to procedures, each holding its input parsers.
-  const procedures: Record<string, unknown> = appRouter._def.procedures;
-  return Object.entries(procedures).flatMap(([name, procedure]) => {
-    const def: unknown = typeof procedure === 'function' ? Reflect.get(procedure, '_def') : null;
-    const inputs: unknown = def && typeof def === 'object' ? Reflect.get(def, 'inputs') : [];
-    if (!Array.isArray(inputs)) return [];
-    return inputs.flatMap((input: unknown) =>
-      stringFields(input).map((field) => `${name} ${field}`),
-    );
-  });
+  return procedures().flatMap(({ path, inputs }) =>
+    inputs.flatMap((input) => stringFields(input).map((field) => `${path} ${field}`)),
+  );
 }
 
 /** How a call ended: its HTTP status and message (200 for a call that succeeded). */
