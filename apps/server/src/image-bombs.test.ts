@@ -86,7 +86,6 @@ async function rssOf(pid: number): Promise<number> {
  */
 async function underLoad(base: string, pid: number, work: () => Promise<unknown>) {
   let peakRss = await rssOf(pid);
-  let slowestHealthMs = 0;
   let healthChecks = 0;
   let done = false;
   const sampler = (async () => {
@@ -97,11 +96,9 @@ async function underLoad(base: string, pid: number, work: () => Promise<unknown>
   })();
   const health = (async () => {
     while (!done) {
-      const started = performance.now();
       const response = await fetch(`${base}/healthz`);
       await response.arrayBuffer();
       expect(response.status).toBe(200);
-      slowestHealthMs = Math.max(slowestHealthMs, performance.now() - started);
       healthChecks += 1;
     }
   })();
@@ -111,7 +108,7 @@ async function underLoad(base: string, pid: number, work: () => Promise<unknown>
     done = true;
     await Promise.all([sampler, health]);
   }
-  return { peakRss, slowestHealthMs, healthChecks };
+  return { peakRss, healthChecks };
 }
 
 test('a 10000×10000 progressive JPEG is refused with a sentence, and leaves no post and no file', async () => {
@@ -143,7 +140,7 @@ test('a progressive JPEG beyond the decode budget is refused even when its size 
   ]);
 });
 
-test('8 bombs and 4 real 12 MP progressive photos at once: the server (as `npm start` runs it) stays within 300 MB of its idle RSS and answers /healthz within a second', async () => {
+test('8 bombs and 4 real 12 MP progressive photos at once: the server (as `npm start` runs it) stays within 300 MB of its idle RSS and answers /healthz 200 throughout', async () => {
   // 12 uploads in flight is the default total cap; 5 people stay under 3 each.
   const { pid } = spawned.child;
   if (pid === undefined) throw new Error('the server has no process id');
@@ -169,8 +166,8 @@ test('8 bombs and 4 real 12 MP progressive photos at once: the server (as `npm s
       }),
     ]),
   );
+  // Healthy all along; how fast it answered is `npm run bench`'s (hostile rows), not a test's.
   expect(load.healthChecks).toBeGreaterThan(0);
-  expect(load.slowestHealthMs).toBeLessThan(1_000);
   // An upper bound, loosely: the exact figures are `npm run bench`'s (hostile rows).
   expect((load.peakRss - idleRss) / MiB).toBeLessThan(300);
 }, 30_000);
