@@ -112,3 +112,15 @@ export const Post = z.object({
   image: PostImage,
 });
 export type Post = z.infer<typeof Post>;
+
+/**
+ * What `posts.upload` accepts on this server (`posts.limits`): the byte limit is
+ * configuration (`MAX_UPLOAD_BYTES`), so a form checks a file against this, not against
+ * the default.
+ */
+export const UploadLimits = z.object({
+  maxUploadBytes: z.number().int().positive(),
+  maxCaptionLength: z.number().int().positive(),
+  acceptedImageTypes: z.array(z.enum(ACCEPTED_IMAGE_TYPES)),
+});
+export type UploadLimits = z.infer<typeof UploadLimits>;

@@ -1,4 +1,12 @@
-import { PostIdInput, PostMessages, PostsByUserInput, uploadPostInput } from '@photogram/contracts';
+import {
+  ACCEPTED_IMAGE_TYPES,
+  CAPTION_MAX,
+  PostIdInput,
+  PostMessages,
+  PostsByUserInput,
+  type UploadLimits,
+  uploadPostInput,
+} from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { ValidationError } from '../errors';
 import { createPost, deletePost, getPost, listPostsByUser } from '../services/posts';
@@ -15,6 +23,15 @@ export const postsRouter = {
     await ctx.limits.uploadPerUser.consume(ctx.user.id);
     return createPost(ctx, { authorId: ctx.user.id, image: input.image, caption: input.caption });
   }),
+
+  /** What `upload` accepts here, for forms that check a file before sending it. */
+  limits: publicProcedure.query(
+    ({ ctx }): UploadLimits => ({
+      maxUploadBytes: ctx.maxUploadBytes,
+      maxCaptionLength: CAPTION_MAX,
+      acceptedImageTypes: [...ACCEPTED_IMAGE_TYPES],
+    }),
+  ),
 
   byId: publicProcedure.input(PostIdInput).query(({ ctx, input }) => getPost(ctx.db, input)),
 

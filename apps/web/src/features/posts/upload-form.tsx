@@ -1,11 +1,14 @@
-import { ACCEPTED_IMAGE_TYPES, CAPTION_MAX, uploadFields } from '@photogram/contracts';
-import { useQueryClient } from '@tanstack/react-query';
-import { type DragEvent, type FormEvent, useEffect, useId, useState } from 'react';
+import {
+  ACCEPTED_IMAGE_TYPES,
+  CAPTION_MAX,
+  formatMegabytes,
+  uploadFields,
+} from '@photogram/contracts';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type DragEvent, type FormEvent, useEffect, useId, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import { z } from 'zod';
 import { describeError, trpc, uploadClient } from '../../lib/trpc';
-
-const fields = uploadFields();
 
 /** Pick or drop a photo, see it, caption it, watch it go up. */
 export function UploadForm() {
@@ -19,6 +22,14 @@ export function UploadForm() {
   const [formError, setFormError] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [dragging, setDragging] = useState(false);
+  // This server's byte limit (`MAX_UPLOAD_BYTES`). Until it is known the form leaves the
+  // size to the server, which checks it anyway.
+  const limits = useQuery({
+    ...trpc.posts.limits.queryOptions(),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
+  const maxBytes = limits.data?.maxUploadBytes;
+  const fields = useMemo(() => uploadFields(maxBytes ?? Number.POSITIVE_INFINITY), [maxBytes]);
 
   useEffect(() => {
     if (!file) return;
@@ -100,7 +111,10 @@ export function UploadForm() {
           <span>
             <strong>Drag a photo here</strong>
             <span className="muted"> or click to choose one</span>
-            <span className="muted small block">JPEG, PNG, WebP, AVIF or HEIC · up to 10 MB</span>
+            <span className="muted small block">
+              JPEG, PNG, WebP, AVIF or HEIC
+              {maxBytes === undefined ? '' : ` · up to ${formatMegabytes(maxBytes)}`}
+            </span>
           </span>
         )}
       </label>
