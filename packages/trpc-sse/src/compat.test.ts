@@ -388,6 +388,7 @@ const WIRE_CASES: [string, WireCase][] = [
     { path: 'untracked', query: { lastEventId: 'a\nb' } },
   ],
   ['observable subscription', { path: 'observed' }],
+  ['values sharing one SharedPayload, one changed after attach', { path: 'shared' }],
   ['1 MiB burst', { path: 'burst', input: { count: 64, size: BURST_CHUNK_BYTES } }],
   ...ERROR_CODES.flatMap((code): [string, WireCase][] => [
     [`${code} before the first yield`, { path: 'fails', input: { code } }],

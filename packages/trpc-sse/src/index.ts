@@ -1,8 +1,9 @@
+export type { SSEErrorOptions } from './errors';
 export {
   type ContextFactory,
   type CreateSSEContextOptions,
   createSSEHandler,
-  type SSEErrorOptions,
   type SSEHandler,
   type SSEHandlerOptions,
 } from './handler';
+export { type OwnFields, SharedPayload } from './shared-payload';

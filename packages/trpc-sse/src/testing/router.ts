@@ -4,6 +4,7 @@ import { observable } from '@trpc/server/observable';
 import { type TRPC_ERROR_CODE_KEY, TRPC_ERROR_CODES_BY_KEY } from '@trpc/server/rpc';
 import superjson from 'superjson';
 import { z } from 'zod';
+import { SharedPayload } from '../shared-payload';
 
 export interface Ctx {
   user: { id: string } | null;
@@ -96,6 +97,33 @@ function createToyRouter(sse: SSEConfig) {
           yield tracked(String(i), { i, at: new Date(BASE_MS + i) });
         }
       }),
+
+    /**
+     * Three recipients of one `SharedPayload` (their own ids spliced into its text on the
+     * trpc-sse path, serialized whole on the stock path), then one changed after `attach`.
+     */
+    shared: t.procedure.subscription(async function* () {
+      const payload = new SharedPayload({
+        type: 'upload',
+        at: new Date(BASE_MS),
+        by: { name: 'Alice "A" \u2028', tags: new Set(['a']) },
+        post: { caption: 'line one\nline "two" 🌅' },
+      });
+      const shared = payload.shared;
+      for (const [index, id] of ['1', '2', 'x"\n'].entries()) {
+        const value = { id, type: shared.type, at: shared.at, by: shared.by, post: shared.post };
+        yield tracked(String(index + 1), payload.attach(value));
+      }
+      const changed = payload.attach({
+        id: '4',
+        type: shared.type,
+        at: shared.at,
+        by: shared.by,
+        post: shared.post,
+      });
+      changed.type = 'changed';
+      yield changed;
+    }),
 
     untracked: t.procedure.subscription(async function* () {
       yield { n: 1, at: new Date(BASE_MS + 1) };
