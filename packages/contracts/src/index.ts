@@ -1,4 +1,5 @@
 export * from './auth';
+export * from './ids';
 export * from './input';
 export * from './notifications';
 export * from './pagination';

@@ -1,11 +1,10 @@
 import { z } from 'zod';
+import { decimalId } from './ids';
 import { input, optionalInput } from './input';
 import { PageInput } from './pagination';
 import { UserSummary } from './users';
 
-export const NotificationId = z
-  .string({ error: 'A notification id is required.' })
-  .regex(/^[1-9][0-9]{0,17}$/, 'That notification id is not valid.');
+export const NotificationId = decimalId('That notification id is not valid.');
 
 export const UploadNotification = z.object({
   id: z.string(),
@@ -29,10 +28,7 @@ export type UploadNotification = z.infer<typeof UploadNotification>;
  */
 export const OnUploadInput = optionalInput({
   // "0" means "from the very beginning": an app that loaded no notifications yet.
-  lastEventId: z
-    .string({ error: 'That event id is not valid.' })
-    .regex(/^(0|[1-9][0-9]{0,17})$/, 'That event id is not valid.')
-    .nullish(),
+  lastEventId: decimalId('That event id is not valid.', { zero: true }).nullish(),
 });
 export type OnUploadInput = z.input<typeof OnUploadInput>;
 

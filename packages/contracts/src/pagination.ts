@@ -1,16 +1,16 @@
-import { z } from 'zod';
+import type { z } from 'zod';
+import { decimalId } from './ids';
 import { optionalInput, wholeNumber } from './input';
 
 export const PAGE_LIMIT_DEFAULT = 20;
 export const PAGE_LIMIT_MAX = 100;
 
+export const PageMessages = { invalidCursor: 'That page cursor is not valid.' } as const;
+
 /** Keyset pagination fields: the `nextCursor` of the previous page, or nothing for the first. */
 export const PageFields = {
   // Every cursor is the decimal id of the last item seen (see the services' parseIdCursor).
-  cursor: z
-    .string({ error: 'That page cursor is not valid.' })
-    .regex(/^[1-9][0-9]{0,17}$/, 'That page cursor is not valid.')
-    .nullish(),
+  cursor: decimalId(PageMessages.invalidCursor).nullish(),
   limit: wholeNumber({
     field: 'The page size (limit)',
     min: 1,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { decimalId } from './ids';
 import { input } from './input';
 import { PageFields, PageInput } from './pagination';
 import { text } from './text';
@@ -89,9 +90,7 @@ export function uploadPostInput(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
 }
 
 /** Post ids are decimal strings of the database's bigint ids. */
-export const PostId = z
-  .string({ error: PostMessages.invalidPostId })
-  .regex(/^[1-9][0-9]{0,17}$/, PostMessages.invalidPostId);
+export const PostId = decimalId(PostMessages.invalidPostId);
 
 export const PostIdInput = input({ postId: PostId });
 export const PostsByUserInput = input({ ...PageFields, userId: Id });

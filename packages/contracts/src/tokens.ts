@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textId } from './ids';
 import { input } from './input';
 import { text } from './text';
 
@@ -12,13 +13,7 @@ export const CreateTokenInput = input({
 export type CreateTokenInput = z.input<typeof CreateTokenInput>;
 
 export const RevokeTokenInput = input({
-  // Token ids are letters and digits; anything else cannot be one (and a NUL would reach
-  // the database as a 500), so it is refused here with a sentence.
-  tokenId: z
-    .string({ error: 'A token id is required.' })
-    .min(1, 'A token id is required.')
-    .max(64, 'That token id is not valid.')
-    .regex(/^[A-Za-z0-9_-]+$/, 'That token id is not valid.'),
+  tokenId: textId({ required: 'A token id is required.', invalid: 'That token id is not valid.' }),
 });
 
 export const ApiTokenSummary = z.object({

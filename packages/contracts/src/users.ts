@@ -1,19 +1,12 @@
 import { z } from 'zod';
 import { DisplayName } from './auth';
+import { textId } from './ids';
 import { input, optionalInput, wholeNumber } from './input';
 import { PageFields } from './pagination';
 import { text } from './text';
 
-/**
- * Ids cross the wire as strings. Ours are letters and digits; the pattern is wider so a
- * made-up id is simply not found, while anything that could not be one (control
- * characters, a NUL the database would choke on) is refused with a sentence.
- */
-export const Id = z
-  .string({ error: 'An id is required.' })
-  .min(1, 'An id is required.')
-  .max(64, 'That id is not valid.')
-  .regex(/^[A-Za-z0-9_-]+$/, 'That id is not valid.');
+/** A person's id (see `textId`). */
+export const Id = textId({ required: 'An id is required.', invalid: 'That id is not valid.' });
 
 export const BIO_MAX = 300;
 

@@ -1,10 +1,13 @@
+import { isDecimalId, PageMessages } from '@photogram/contracts';
 import { ValidationError } from '../errors';
 
-/** Keyset cursors are the decimal id of the last item seen. */
+/**
+ * Keyset cursors are the decimal id of the last item seen. The input schemas check them
+ * already; services are called from elsewhere too, so the rule is applied again here.
+ */
 export function parseIdCursor(cursor: string | null | undefined): number | undefined {
   if (cursor === null || cursor === undefined) return undefined;
-  if (!/^[1-9][0-9]{0,15}$/.test(cursor))
-    throw new ValidationError('That page cursor is not valid.');
+  if (!isDecimalId(cursor)) throw new ValidationError(PageMessages.invalidCursor);
   return Number(cursor);
 }
 
