@@ -1,6 +1,6 @@
 import { FeedInput } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
-import { listFeed } from '../services/posts';
+import { listFeed } from '../services/feed';
 import { protectedProcedure } from '../trpc';
 
 export const feedRouter = {
