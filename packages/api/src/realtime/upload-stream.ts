@@ -9,7 +9,7 @@ import { type BusSubscription, CATCH_UP } from './bus';
  * have been subscribed before this starts so nothing that commits meanwhile is missed.
  *
  * The stream keeps one number, its position: the `seq` of the last notification it
- * yielded. A recipient's notifications commit in `seq` order (see `fanOutUpload`), so
+ * yielded, the `lastEventId` it would resume from. A recipient's notifications commit in `seq` order (see `fanOutUpload`), so
  * "everything after my position" read from the database is complete at that moment.
  * A live notification right after the position is yielded; one at or before it was
  * yielded already and is dropped; one further ahead shows a hole (a publish that has
@@ -36,7 +36,7 @@ export async function* uploadStream(
   }
 
   async function* catchUp(): AsyncGenerator<UploadNotification> {
-    for await (const notification of notificationsAfter(db, { userId, afterSeq: position })) {
+    for await (const notification of notificationsAfter(db, { userId, lastEventId: position })) {
       position = Number(notification.eventId);
       live.position = position;
       confirmed = true;

@@ -137,15 +137,16 @@ export async function markRead(db: Database, params: { userId: string; ids?: str
 }
 
 /**
- * This recipient's notifications after `afterSeq`, oldest first, read a page at a time.
+ * This recipient's notifications after `lastEventId` (a `seq`; 0 for all), oldest first,
+ * read a page at a time.
  * Complete by construction: a recipient's notifications commit in `seq` order, so once
  * seq N is visible every smaller one is too, and any that commit later are larger.
  */
 export async function* notificationsAfter(
   db: Database,
-  params: { userId: string; afterSeq: number },
+  params: { userId: string; lastEventId: number },
 ): AsyncGenerator<UploadNotification> {
-  let cursor = params.afterSeq;
+  let cursor = params.lastEventId;
   for (;;) {
     const rows = await selectNotifications(db)
       .where(and(eq(notifications.recipientId, params.userId), gt(notifications.seq, cursor)))

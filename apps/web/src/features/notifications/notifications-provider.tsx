@@ -53,7 +53,8 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   const queryClient = useQueryClient();
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [streaming, setStreaming] = useState(false);
-  const [startAfter, setStartAfter] = useState<string | null>(null);
+  // The stream's `lastEventId`: null until this tab knows where to start.
+  const [lastEventId, setLastEventId] = useState<string | null>(null);
   const [leaderReconnecting, setLeaderReconnecting] = useState(false);
   const [online, setOnline] = useState(() => navigator.onLine);
   const connectedOnce = useRef(false);
@@ -128,7 +129,7 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
     const goOffline = () => setOnline(false);
     const goOnline = () => {
       const last = group.current?.lastEventId();
-      if (last) setStartAfter(last);
+      if (last) setLastEventId(last);
       setOnline(true);
     };
     window.addEventListener('offline', goOffline);
@@ -156,22 +157,22 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   // tab knows; an event the old leader got but never relayed is replayed, once.
   useEffect(() => {
     if (!streaming) {
-      setStartAfter(null);
+      setLastEventId(null);
       return;
     }
-    if (startAfter !== null) return;
+    if (lastEventId !== null) return;
     const last = group.current?.lastEventId() ?? null;
-    if (last !== null) setStartAfter(last);
-    else if (loaded) setStartAfter('0');
-  }, [streaming, startAfter, loaded]);
+    if (last !== null) setLastEventId(last);
+    else if (loaded) setLastEventId('0');
+  }, [streaming, lastEventId, loaded]);
 
   useEffect(() => listenForReads(queryClient), [queryClient]);
 
   const subscription = useSubscription(
     trpc.notifications.onUpload.subscriptionOptions(
-      { lastEventId: startAfter },
+      { lastEventId },
       {
-        enabled: streaming && startAfter !== null && online,
+        enabled: streaming && lastEventId !== null && online,
         onStarted: () => {
           connectedOnce.current = true;
         },
