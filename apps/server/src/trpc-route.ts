@@ -5,7 +5,6 @@ import {
   type RequestInfo,
   retryAfterMeta,
   ServiceBusyError,
-  serializeSubscriptionData,
 } from '@photogram/api';
 import { createSSEHandler, type SSEHandler } from '@photogram/trpc-sse';
 import { TRPCError } from '@trpc/server';
@@ -20,8 +19,10 @@ export interface TrpcRouteOptions {
   /** Cap for multipart bodies (uploads): the photo limit plus room for the other fields. */
   maxMultipartBytes: number;
   /**
-   * Who serves subscriptions: `trpc-sse` (`@photogram/trpc-sse`, the fast path) or
-   * `stock` (tRPC's own SSE, kept for comparison).
+   * Who serves subscriptions: `trpc-sse` (`@photogram/trpc-sse`) or `stock`, tRPC's own
+   * SSE: the route then hands every request to tRPC's handler, as it does queries. Kept
+   * as an operator's fallback that needs no deploy, for the benchmark's comparison and
+   * for the tests that show the bus's bound holds on either path (decision 005).
    */
   sseTransport: 'trpc-sse' | 'stock';
   /** Whether this call arrived while the server drains: it is refused with a 503. */
@@ -113,7 +114,6 @@ export async function trpcRoute(
     options.sseTransport === 'trpc-sse'
       ? createSSEHandler({
           router: options.router,
-          serialize: serializeSubscriptionData,
           reconnectDelayMs: () => reconnectDelay(sse?.openStreams ?? 0),
           onError: ({ error, path }) => {
             if (error.code === 'INTERNAL_SERVER_ERROR') {

@@ -21,6 +21,5 @@ export {
 export { sweepMedia } from './media/sweeper';
 export type { NotificationBus, UploadEvent } from './realtime/bus';
 export { DELIVER_CHANNEL, MemoryBus } from './realtime/memory-bus';
-export { serializeSubscriptionData } from './realtime/payloads';
 export { PostgresBus } from './realtime/postgres-bus';
 export { StreamCaps, type StreamLimits, StreamMessages } from './realtime/stream-caps';

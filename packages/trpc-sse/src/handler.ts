@@ -42,8 +42,6 @@ export interface SSEHandlerOptions<TRouter extends AnyTRPCRouter> {
    * and resumes from its last event id. Default 256 KiB.
    */
   maxBufferedBytes?: number;
-  /** The JSON text of a value's `data:` line. Default: the router's transformer. */
-  serialize?: Serialize;
   /**
    * Called once for every error a stream reports, as tRPC's `onError`. One that throws
    * is written to `console.error` and the stream still gets its error frame.
@@ -104,8 +102,8 @@ export function createSSEHandler<TRouter extends AnyTRPCRouter>(
   const { router } = options;
   const config = router._def._config;
   const callProcedure = procedureCaller(router);
-  const serialize: Serialize =
-    options.serialize ?? ((value) => JSON.stringify(config.transformer.output.serialize(value)));
+  const serialize: Serialize = (value) =>
+    JSON.stringify(config.transformer.output.serialize(value));
   const ping = {
     enabled: config.sse?.ping?.enabled ?? false,
     intervalMs: config.sse?.ping?.intervalMs ?? 1000,

@@ -10,7 +10,7 @@ import {
   type SubscribeOptions,
   type UploadEvent,
 } from './bus';
-import { notificationFor } from './payloads';
+import { notificationFor, uploadPayload } from './payloads';
 
 /** The one `next()` waiting for a notification. */
 interface Reader {
@@ -143,18 +143,20 @@ export class MemoryBus implements NotificationBus {
   /** Synchronous delivery to this process's subscribers. */
   deliver(event: UploadEvent) {
     if (deliverChannel.hasSubscribers) deliverChannel.publish({ postId: event.postId });
-    let reached = false;
+    // Made on the first recipient with a subscription here: the transport serializes
+    // its shared part once, whatever the number of recipients.
+    let payload: ReturnType<typeof uploadPayload> | null = null;
     for (const recipient of event.recipients) {
       const channel = this.#channels.get(recipient.userId);
       if (!channel) continue;
-      reached = true;
+      payload ??= uploadPayload(event);
       // One object per recipient, shared by that person's tabs.
-      const notification = notificationFor(event, recipient);
+      const notification = notificationFor(payload, recipient);
       // Backwards: a subscriber that overflows leaves the array during the loop.
       for (let index = channel.length - 1; index >= 0; index--) channel[index]?.push(notification);
     }
     // Once per event, not per recipient: the fan-out to 10,000 stays one loop.
-    if (reached) for (const observer of this.#observers) observer(event);
+    if (payload) for (const observer of this.#observers) observer(event);
   }
 
   observeDeliveries(observer: DeliveryObserver): () => void {

@@ -1,7 +1,11 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSSEHandler } from '@photogram/trpc-sse';
+import { initTRPC, tracked } from '@trpc/server';
 import superjson from 'superjson';
 import { expect, test } from 'vitest';
 import type { UploadEvent } from './bus';
-import { notificationFor, serializeSubscriptionData } from './payloads';
+import { notificationFor, uploadPayload } from './payloads';
 
 function uploadEvent(caption: string): UploadEvent {
   return {
@@ -20,21 +24,36 @@ function uploadEvent(caption: string): UploadEvent {
   };
 }
 
-test('a recipient notification serializes to what superjson writes for the whole object', () => {
-  const event = uploadEvent('line one\nline "two" 🌅');
-  for (const recipient of event.recipients) {
-    const notification = notificationFor(event, recipient);
-    const text = serializeSubscriptionData(notification);
-    expect(superjson.deserialize(JSON.parse(text))).toEqual(notification);
-    expect(JSON.parse(text)).toEqual(
-      JSON.parse(JSON.stringify(superjson.serialize({ ...notification }))),
-    );
-  }
+test("a recipient's notification is a plain UploadNotification with its own ids", () => {
+  const event = uploadEvent('plain');
+  const payload = uploadPayload(event);
+  const [first, second] = event.recipients.map((recipient) => notificationFor(payload, recipient));
+  const expected = { ...event.notification, id: '41', eventId: '1' };
+  expect(first).toEqual(expected);
+  expect(Object.keys(first ?? {})).toEqual([
+    'id',
+    'eventId',
+    'type',
+    'createdAt',
+    'read',
+    'actor',
+    'post',
+  ]);
+  expect(Object.getPrototypeOf(first)).toBe(Object.prototype);
+  expect(superjson.parse(superjson.stringify(second))).toEqual({
+    ...expected,
+    id: '42',
+    eventId: '17',
+  });
 });
 
-test('the shared part of an upload is frozen, so its cached JSON cannot go stale', () => {
+test('the shared part of an upload is frozen once its payload exists', () => {
   const event = uploadEvent('first');
-  const notification = notificationFor(event, { userId: 'u2', notificationId: '1', eventId: '1' });
+  const notification = notificationFor(uploadPayload(event), {
+    userId: 'u2',
+    notificationId: '1',
+    eventId: '1',
+  });
   expect(notification.post).toBe(event.notification.post);
   expect(Object.isFrozen(event.notification.post)).toBe(true);
   expect(() => {
@@ -42,9 +61,62 @@ test('the shared part of an upload is frozen, so its cached JSON cannot go stale
   }).toThrow(TypeError);
 });
 
-test('values that are not upload notifications go through superjson whole', () => {
-  const value = { at: new Date(5), tags: new Set(['a']) };
-  const text = serializeSubscriptionData(value);
-  expect(superjson.deserialize(JSON.parse(text))).toEqual(value);
-  expect(serializeSubscriptionData(null)).toBe(JSON.stringify(superjson.serialize(null)));
+test("the SSE transport writes every recipient's notification from one serialization of the upload", async () => {
+  let serialized = 0;
+  const t = initTRPC.create({
+    transformer: {
+      input: superjson,
+      output: {
+        serialize: (value: unknown) => {
+          serialized += 1;
+          return superjson.serialize(value);
+        },
+        deserialize: superjson.deserialize,
+      },
+    },
+  });
+  const event = uploadEvent('line one\nline "two" 🌅');
+  const payload = uploadPayload(event);
+  const recipients = Array.from({ length: 50 }, (_, index) => ({
+    userId: `u${index}`,
+    notificationId: String(100 + index),
+    eventId: String(index + 1),
+  }));
+  const router = t.router({
+    onUpload: t.procedure.subscription(async function* () {
+      for (const recipient of recipients) {
+        yield tracked(recipient.eventId, notificationFor(payload, recipient));
+      }
+    }),
+  });
+  const sse = createSSEHandler({ router });
+  const server = createServer((req, res) => {
+    void sse.handle(req, res, 'onUpload');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const body = await (await fetch(`http://127.0.0.1:${port}/trpc/onUpload`)).text();
+    // Split on \n only, as EventSource does: the display name holds a raw U+2028.
+    const data = body
+      .split('\n')
+      .filter((line) => line.startsWith('data: {"json"'))
+      .map((line) => line.slice('data: '.length));
+    expect(data).toEqual(
+      recipients.map((recipient) =>
+        JSON.stringify(
+          superjson.serialize({
+            id: recipient.notificationId,
+            eventId: recipient.eventId,
+            ...event.notification,
+          }),
+        ),
+      ),
+    );
+    // the upload's template and its check on the first recipient; none for the other 49
+    expect(serialized).toBe(2);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 });
