@@ -85,8 +85,8 @@ export async function createContext(deps: ApiDeps, request: RequestInfo) {
     // cookie is none: the request is anonymous and protected calls say "sign in".
     const found = await authenticateToken(deps.db, bearer);
     if (found) {
-      const { id, username, displayName, bio, createdAt } = found.user;
-      user = { id, username, displayName, bio, createdAt };
+      const { id, username, displayName, bio, avatarKey, avatarThumbKey, createdAt } = found.user;
+      user = { id, username, displayName, bio, avatarKey, avatarThumbKey, createdAt };
       authMethod = 'bearer';
       credentialId = found.tokenId;
     }

@@ -6,6 +6,7 @@ import { text } from './text';
 import { Id, UserSummary } from './users';
 
 export const CAPTION_MAX = 2_200;
+export const ALT_TEXT_MAX = 1_500;
 export const MAX_UPLOAD_BYTES_DEFAULT = 10 * 1024 * 1024;
 /** The image types Photogram decodes; checked on the bytes, not the name. */
 export const ACCEPTED_IMAGE_TYPES = [
@@ -38,6 +39,7 @@ export const PostMessages = {
   serverBusy: (retryAfterSeconds: number) =>
     `Photogram is busy with other photos right now. Try again in ${secondsInWords(retryAfterSeconds)}.`,
   captionTooLong: `Captions can be at most ${CAPTION_MAX.toLocaleString('en-US')} characters.`,
+  altTextTooLong: `Alt text can be at most ${ALT_TEXT_MAX.toLocaleString('en-US')} characters.`,
   postNotFound: 'That post does not exist or was deleted.',
   invalidPostId: 'That post id is not valid.',
   notYourPost: 'Only the author can delete a post.',
@@ -61,6 +63,15 @@ export const Caption = text({
 }).max(CAPTION_MAX, PostMessages.captionTooLong);
 
 /**
+ * What the photo shows, for people who cannot see it: the image's `alt`. One paragraph
+ * (a screen reader reads it in one go), so no line breaks.
+ */
+export const AltText = text({
+  subject: 'Alt text',
+  params: { error: 'The alt text must be text.' },
+}).max(ALT_TEXT_MAX, PostMessages.altTextTooLong);
+
+/**
  * The upload form's fields. Build it with `uploadFields(maxBytes)` where the limit is
  * configurable; the byte check here is the friendly one, the server also stops reading
  * a body that is too large.
@@ -73,17 +84,22 @@ export function uploadFields(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
         .refine((file) => file.size > 0, PostMessages.imageEmpty)
         .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
       caption: Caption.default(''),
+      altText: AltText.default(''),
     },
     { error: PostMessages.imageRequired },
   );
 }
 
-/** `posts.upload`'s input: multipart `FormData` with `image` (a File) and `caption`. */
+/** `posts.upload`'s input: multipart `FormData` with `image` (a File), `caption` and `altText`. */
 export function uploadPostInput(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
   return z.preprocess(
     (input) =>
       input instanceof FormData
-        ? { image: input.get('image') ?? undefined, caption: input.get('caption') ?? undefined }
+        ? {
+            image: input.get('image') ?? undefined,
+            caption: input.get('caption') ?? undefined,
+            altText: input.get('altText') ?? undefined,
+          }
         : input,
     uploadFields(maxBytes),
   );
@@ -107,10 +123,21 @@ export const Post = z.object({
   id: z.string(),
   author: UserSummary,
   caption: z.string(),
+  /** The image's `alt`; empty when the author gave none. */
+  altText: z.string(),
   createdAt: z.date(),
   image: PostImage,
+  likeCount: z.number().int(),
+  /** Whether the person asking likes it (false for anyone signed out). */
+  likedByMe: z.boolean(),
+  commentCount: z.number().int(),
 });
 export type Post = z.infer<typeof Post>;
+
+/** `posts.like` / `posts.unlike`: where the like stands afterwards. */
+export const LikeResult = z.object({ liked: z.boolean(), likeCount: z.number().int() });
+export type LikeResult = z.infer<typeof LikeResult>;
+export const LikersInput = input({ ...PageFields, postId: PostId });
 
 /**
  * What `posts.upload` accepts on this server (`posts.limits`): the byte limit is

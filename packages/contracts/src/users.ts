@@ -20,16 +20,21 @@ export type UserSummary = z.infer<typeof UserSummary>;
 
 /** The signed-in person, as `auth.me` returns it. */
 export const Me = UserSummary.extend({
+  /** The 320 px profile photo (`avatarUrl` is the 96 px one); null: none. */
+  avatarLargeUrl: z.string().nullable(),
   bio: z.string(),
   createdAt: z.date(),
 });
 export type Me = z.infer<typeof Me>;
 
 export const Profile = UserSummary.extend({
+  avatarLargeUrl: z.string().nullable(),
   bio: z.string(),
   createdAt: z.date(),
   counts: z.object({ posts: z.number(), followers: z.number(), following: z.number() }),
   isFollowing: z.boolean(),
+  /** Whether this person's uploads reach the viewer's inbox and toasts (the bell; false unless following). */
+  notify: z.boolean(),
   isSelf: z.boolean(),
 });
 export type Profile = z.infer<typeof Profile>;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -19,6 +20,9 @@ export const users = pgTable(
     displayName: text('display_name').notNull(),
     bio: text('bio').notNull().default(''),
     passwordHash: text('password_hash').notNull(),
+    /** Media keys of the profile photo's 320 px and 96 px square variants; null: none. */
+    avatarKey: text('avatar_key'),
+    avatarThumbKey: text('avatar_thumb_key'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [uniqueIndex('users_username_lower_key').on(sql`lower(${t.username})`)],
@@ -58,6 +62,8 @@ export const follows = pgTable(
     followeeId: text('followee_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** Whether the followee's uploads reach the follower's inbox and toasts (the bell). */
+    notify: boolean('notify').notNull().default(true),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -79,6 +85,14 @@ export const posts = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     caption: text('caption').notNull().default(''),
+    /** What the photo shows, for people who cannot see it: the image's `alt`. */
+    altText: text('alt_text').notNull().default(''),
+    /**
+     * Kept by the like and comment transactions, so a page of posts carries its counts
+     * without counting rows per post.
+     */
+    likeCount: integer('like_count').notNull().default(0),
+    commentCount: integer('comment_count').notNull().default(0),
     /** Media keys of the display variant (longest side 1080 px) and the 320 px thumbnail. */
     imageKey: text('image_key').notNull(),
     thumbKey: text('thumb_key').notNull(),
@@ -95,6 +109,48 @@ export const posts = pgTable(
 );
 export type Post = typeof posts.$inferSelect;
 export type NewPost = typeof posts.$inferInsert;
+
+/** One like per person per post. `id` orders a post's likers newest first. */
+export const likes = pgTable(
+  'likes',
+  {
+    id: bigint('id', { mode: 'number' }).notNull().generatedAlwaysAsIdentity(),
+    postId: bigint('post_id', { mode: 'number' })
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.postId, t.userId] }),
+    index('likes_post_id_id_idx').on(t.postId, t.id),
+    index('likes_user_id_idx').on(t.userId),
+  ],
+);
+export type Like = typeof likes.$inferSelect;
+
+/** Comments, read oldest first per post. */
+export const comments = pgTable(
+  'comments',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    postId: bigint('post_id', { mode: 'number' })
+      .notNull()
+      .references(() => posts.id, { onDelete: 'cascade' }),
+    authorId: text('author_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    body: text('body').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index('comments_post_id_id_idx').on(t.postId, t.id),
+    index('comments_author_id_idx').on(t.authorId),
+  ],
+);
+export type Comment = typeof comments.$inferSelect;
 
 /**
  * One row per follower per upload, written in the upload's transaction. `seq` numbers a

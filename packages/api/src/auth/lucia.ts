@@ -81,6 +81,8 @@ export function createAuth(db: Database, options: AuthOptions) {
       username: row.username,
       displayName: row.displayName,
       bio: row.bio,
+      avatarKey: row.avatarKey,
+      avatarThumbKey: row.avatarThumbKey,
       createdAt: row.createdAt,
     }),
   });
@@ -95,6 +97,8 @@ declare module 'lucia' {
       username: string;
       displayName: string;
       bio: string;
+      avatarKey: string | null;
+      avatarThumbKey: string | null;
       createdAt: Date;
     };
   }

@@ -21,7 +21,12 @@ export const postsRouter = {
       throw new ValidationError(PostMessages.imageTooLarge(ctx.maxUploadBytes));
     }
     await ctx.limits.uploadPerUser.consume(ctx.user.id);
-    return createPost(ctx, { authorId: ctx.user.id, image: input.image, caption: input.caption });
+    return createPost(ctx, {
+      authorId: ctx.user.id,
+      image: input.image,
+      caption: input.caption,
+      altText: input.altText,
+    });
   }),
 
   /** What `upload` accepts here, for forms that check a file before sending it. */
@@ -33,11 +38,15 @@ export const postsRouter = {
     }),
   ),
 
-  byId: publicProcedure.input(PostIdInput).query(({ ctx, input }) => getPost(ctx.db, input)),
+  byId: publicProcedure
+    .input(PostIdInput)
+    .query(({ ctx, input }) => getPost(ctx.db, { ...input, viewerId: ctx.user?.id ?? null })),
 
   byUser: publicProcedure
     .input(PostsByUserInput)
-    .query(({ ctx, input }) => listPostsByUser(ctx.db, input)),
+    .query(({ ctx, input }) =>
+      listPostsByUser(ctx.db, { ...input, viewerId: ctx.user?.id ?? null }),
+    ),
 
   delete: protectedProcedure
     .input(PostIdInput)

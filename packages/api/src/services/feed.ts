@@ -39,7 +39,9 @@ export async function listFeed(
     );
     const wanted = ids.map((row) => Number(row.id));
     rows =
-      wanted.length === 0 ? [] : await selectPosts(db, inArray(posts.id, wanted), wanted.length);
+      wanted.length === 0
+        ? []
+        : await selectPosts(db, inArray(posts.id, wanted), wanted.length, params.viewerId);
   } else {
     const followedIds = db
       .select({ id: follows.followeeId })
@@ -49,6 +51,7 @@ export async function listFeed(
       db,
       and(or(eq(posts.authorId, params.viewerId), inArray(posts.authorId, followedIds)), before),
       params.limit + 1,
+      params.viewerId,
     );
   }
   return toPage(rows, params.limit, toPost, (row) => row.id);

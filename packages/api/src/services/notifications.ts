@@ -12,7 +12,7 @@ import { and, asc, count, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle
 import { mediaUrl } from '../media/urls';
 import type { UploadEvent } from '../realtime/bus';
 import { parseIdCursor, toPage } from './pagination';
-import { toUserSummary, userSummaryColumns } from './user-summary';
+import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
 const REPLAY_PAGE = 200;
 
@@ -67,7 +67,7 @@ type NotificationRow = {
   recipientId: string;
   createdAt: Date;
   readAt: Date | null;
-  actor: { id: string; username: string; displayName: string };
+  actor: UserSummaryRow;
   postId: number;
   caption: string;
   thumbKey: string;

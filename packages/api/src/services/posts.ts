@@ -1,5 +1,5 @@
 import { type Post, PostMessages, UserMessages } from '@photogram/contracts';
-import { type Database, posts, users } from '@photogram/db';
+import { type Database, likes, posts, users } from '@photogram/db';
 import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
 import type { DecodePool } from '../media/decode-pool';
@@ -9,7 +9,7 @@ import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
-import { toUserSummary, userSummaryColumns } from './user-summary';
+import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
 export interface PostDeps {
   db: Database;
@@ -23,6 +23,9 @@ export interface PostDeps {
 const postColumns = {
   id: posts.id,
   caption: posts.caption,
+  altText: posts.altText,
+  likeCount: posts.likeCount,
+  commentCount: posts.commentCount,
   imageKey: posts.imageKey,
   thumbKey: posts.thumbKey,
   width: posts.width,
@@ -34,12 +37,16 @@ const postColumns = {
 export type PostRow = {
   id: number;
   caption: string;
+  altText: string;
+  likeCount: number;
+  commentCount: number;
+  likedByMe: boolean;
   imageKey: string;
   thumbKey: string;
   width: number;
   height: number;
   createdAt: Date;
-  author: { id: string; username: string; displayName: string };
+  author: UserSummaryRow;
 };
 
 export function toPost(row: PostRow): Post {
@@ -47,6 +54,7 @@ export function toPost(row: PostRow): Post {
     id: String(row.id),
     author: toUserSummary(row.author),
     caption: row.caption,
+    altText: row.altText,
     createdAt: row.createdAt,
     image: {
       url: mediaUrl(row.imageKey),
@@ -54,13 +62,30 @@ export function toPost(row: PostRow): Post {
       width: row.width,
       height: row.height,
     },
+    likeCount: row.likeCount,
+    likedByMe: row.likedByMe,
+    commentCount: row.commentCount,
   };
 }
 
-/** Posts with their authors, newest first: `where` picks them, `limit` caps them. */
-export function selectPosts(db: Database | Transaction, where: SQL | undefined, limit: number) {
+/**
+ * Posts with their authors, newest first: `where` picks them, `limit` caps them, and
+ * `viewerId` is whose `likedByMe` it is (null: signed out). The counts are columns and
+ * the like is one primary-key probe per row, so a page costs one query however many
+ * likes and comments its posts have.
+ */
+export function selectPosts(
+  db: Database | Transaction,
+  where: SQL | undefined,
+  limit: number,
+  viewerId: string | null,
+) {
+  const likedByMe =
+    viewerId === null
+      ? sql<boolean>`false`
+      : sql<boolean>`exists (select 1 from ${likes} where ${likes.postId} = ${posts.id} and ${likes.userId} = ${viewerId})`;
   return db
-    .select(postColumns)
+    .select({ ...postColumns, likedByMe })
     .from(posts)
     .innerJoin(users, eq(users.id, posts.authorId))
     .where(where)
@@ -131,7 +156,13 @@ export async function releaseMedia(
  */
 export async function createPost(
   deps: PostDeps,
-  params: { authorId: string; image: Blob; caption: string; maxPixels?: number },
+  params: {
+    authorId: string;
+    image: Blob;
+    caption: string;
+    altText?: string;
+    maxPixels?: number;
+  },
 ): Promise<Post> {
   const bytes = Buffer.from(await params.image.arrayBuffer());
   const processed = await processImage(bytes, {
@@ -159,6 +190,7 @@ export async function createPost(
         .values({
           authorId: params.authorId,
           caption: params.caption,
+          altText: params.altText ?? '',
           imageKey: processed.display.key,
           thumbKey: processed.thumb.key,
           width: processed.display.width,
@@ -167,7 +199,7 @@ export async function createPost(
         .returning({ id: posts.id });
       if (!row) throw new Error('insert into posts returned no row');
       recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
-      return getPost(tx, { postId: String(row.id) });
+      return getPost(tx, { postId: String(row.id), viewerId: params.authorId });
     });
   } catch (error: unknown) {
     await releaseMedia(deps, keys).catch((cleanup: unknown) => {
@@ -199,16 +231,16 @@ export async function createPost(
 
 export async function getPost(
   db: Database | Transaction,
-  params: { postId: string },
+  params: { postId: string; viewerId: string | null },
 ): Promise<Post> {
-  const [row] = await selectPosts(db, eq(posts.id, Number(params.postId)), 1);
+  const [row] = await selectPosts(db, eq(posts.id, Number(params.postId)), 1, params.viewerId);
   if (!row) throw new NotFoundError(PostMessages.postNotFound);
   return toPost(row);
 }
 
 export async function listPostsByUser(
   db: Database,
-  params: { userId: string; cursor?: string | null; limit: number },
+  params: { userId: string; cursor?: string | null; limit: number; viewerId: string | null },
 ) {
   const [author] = await db.select({ id: users.id }).from(users).where(eq(users.id, params.userId));
   if (!author) throw new NotFoundError(UserMessages.userNotFound);
@@ -217,6 +249,7 @@ export async function listPostsByUser(
     db,
     and(eq(posts.authorId, params.userId), cursor === undefined ? undefined : lt(posts.id, cursor)),
     params.limit + 1,
+    params.viewerId,
   );
   return toPage(rows, params.limit, toPost, (row) => row.id);
 }

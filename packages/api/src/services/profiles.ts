@@ -2,6 +2,7 @@ import { type Profile, UserMessages, type UserSummary } from '@photogram/contrac
 import { type Database, follows, posts, users } from '@photogram/db';
 import { and, asc, eq, like, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors';
+import { mediaUrl } from '../media/urls';
 import { toUserSummary, userSummaryColumns } from './user-summary';
 
 export async function getProfile(
@@ -16,11 +17,13 @@ export async function getProfile(
     .select({
       ...userSummaryColumns,
       bio: users.bio,
+      avatarKey: users.avatarKey,
       createdAt: users.createdAt,
       posts: sql<number>`(select count(*) from ${posts} where ${posts.authorId} = ${userId})::int`,
       followers: sql<number>`(select count(*) from ${follows} where ${follows.followeeId} = ${userId})::int`,
       following: sql<number>`(select count(*) from ${follows} where ${follows.followerId} = ${userId})::int`,
       isFollowing: sql<boolean>`exists (select 1 from ${follows} where ${follows.followeeId} = ${userId} and ${follows.followerId} = ${viewerId})`,
+      notify: sql<boolean>`exists (select 1 from ${follows} where ${follows.followeeId} = ${userId} and ${follows.followerId} = ${viewerId} and ${follows.notify})`,
     })
     .from(users)
     .where(eq(sql`lower(${users.username})`, params.username.toLowerCase()))
@@ -28,10 +31,12 @@ export async function getProfile(
   if (!row) throw new NotFoundError(UserMessages.userNotFound);
   return {
     ...toUserSummary(row),
+    avatarLargeUrl: row.avatarKey === null ? null : mediaUrl(row.avatarKey),
     bio: row.bio,
     createdAt: row.createdAt,
     counts: { posts: row.posts, followers: row.followers, following: row.following },
     isFollowing: row.isFollowing,
+    notify: row.notify,
     isSelf: row.id === params.viewerId,
   };
 }

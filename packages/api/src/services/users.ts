@@ -4,6 +4,8 @@ import { eq, sql } from 'drizzle-orm';
 import { generateIdFromEntropySize } from 'lucia';
 import { burnVerification, hashPassword, verifyPassword } from '../auth/password';
 import { ConflictError, UnauthorizedError } from '../errors';
+import { mediaUrl } from '../media/urls';
+import { toUserSummary } from './user-summary';
 
 export interface CreateUserParams {
   username: string;
@@ -13,13 +15,14 @@ export interface CreateUserParams {
 
 /** The signed-in person's own view of their account. */
 export function toMe(
-  user: Pick<User, 'id' | 'username' | 'displayName' | 'bio' | 'createdAt'>,
+  user: Pick<
+    User,
+    'id' | 'username' | 'displayName' | 'bio' | 'avatarKey' | 'avatarThumbKey' | 'createdAt'
+  >,
 ): Me {
   return {
-    id: user.id,
-    username: user.username,
-    displayName: user.displayName,
-    avatarUrl: null,
+    ...toUserSummary(user),
+    avatarLargeUrl: user.avatarKey === null ? null : mediaUrl(user.avatarKey),
     bio: user.bio,
     createdAt: user.createdAt,
   };
