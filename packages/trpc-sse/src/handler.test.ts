@@ -128,3 +128,35 @@ test("the pump writes a SharedPayload's values from one serialization of the sha
   // the template and its check on the first value; none for the other 19
   expect(serialized).toBe(2);
 });
+
+test('a stream still making its context when close() runs is refused, not left open after it', async () => {
+  let contextAsked: () => void = () => {};
+  const asked = new Promise<void>((resolve) => {
+    contextAsked = resolve;
+  });
+  let releaseContext: () => void = () => {};
+  const released = new Promise<void>((resolve) => {
+    releaseContext = resolve;
+  });
+  const handler = createSSEHandler({
+    router: toyRouter,
+    createContext: async ({ req, info }) => {
+      contextAsked();
+      await released;
+      return createToyContext(req.headers, info.connectionParams);
+    },
+  });
+  const { origin, settled } = await serve(handler);
+
+  const response = fetchRaw(subscriptionUrl(origin, 'silent', { key: 'closing-while-setting-up' }));
+  await asked;
+  await handler.close();
+  releaseContext();
+  const { body } = await response;
+
+  const frames = parseFrames(body);
+  expect(frames.map((frame) => frame.event)).toEqual(['connected', 'serialized-error']);
+  expect(frameData(frames[1])).toMatchObject({ data: { code: 'SERVICE_UNAVAILABLE' } });
+  expect(settled).toEqual(['served']);
+  expect(handler.openStreams).toBe(0);
+});
