@@ -4,16 +4,17 @@ import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { terminalJson, terminalText } from '@photogram/client';
 import { posts, users } from '@photogram/db';
+import { createTestClient, uniqueUsername } from '@photogram/server/testing/client';
+import { solidImage, uploadForm } from '@photogram/server/testing/images';
+import { freePort } from '@photogram/server/testing/process';
+import { startTestServer, type TestServer } from '@photogram/server/testing/server';
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { createTestClient, uniqueUsername } from './testing/client';
-import { solidImage, uploadForm } from './testing/images';
-import { freePort } from './testing/process';
-import { startTestServer, type TestServer } from './testing/server';
+import { terminalJson, terminalText } from './terminal-text';
 
-const cli = fileURLToPath(new URL('../../../packages/client/bin/photogram.mjs', import.meta.url));
+// The built CLI, as `npm install` links it: the global setup builds it before any test.
+const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 let server: TestServer;
 let home: string;
 let photo: string;

@@ -231,10 +231,10 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
   const config = await requireConfig(env, io);
   if (!config) return 1;
   const client = createPhotogramClient({ url: config.url, token: config.token });
-  let newest: string;
+  let lastEventId: string;
   try {
     const page = await client.notifications.list.query({ limit: 1 });
-    newest = page.items[0]?.eventId ?? '0';
+    lastEventId = page.items[0]?.eventId ?? '0';
   } catch (error: unknown) {
     io.err(`${explain(error, config.url)}\n`);
     return 1;
@@ -246,11 +246,11 @@ async function watch(args: string[], env: Env, io: Io, signal: AbortSignal): Pro
   return new Promise<number>((resolve) => {
     let connected = false;
     const subscription = client.notifications.onUpload.subscribe(
-      { lastEventId: newest },
+      { lastEventId },
       {
         onData: ({ id, data }) => {
           // The server sends each event once; this guards the terminal against any server.
-          if (seen.has(id) || id === newest) return;
+          if (seen.has(id) || id === lastEventId) return;
           seen.add(id);
           if (values.json) {
             io.out(

@@ -1,11 +1,10 @@
-import { createPhotogramClient } from '@photogram/client';
 import { TokenMessages } from '@photogram/contracts';
-import { TRPCClientError } from '@trpc/client';
+import { createTestClient, failure, uniqueUsername } from '@photogram/server/testing/client';
+import { solidImage } from '@photogram/server/testing/images';
+import { capturedLog, startTestServer, type TestServer } from '@photogram/server/testing/server';
+import { watchUploads } from '@photogram/server/testing/subscriber';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
-import { createTestClient, failure, uniqueUsername } from './testing/client';
-import { solidImage } from './testing/images';
-import { capturedLog, startTestServer, type TestServer } from './testing/server';
-import { watchUploads } from './testing/subscriber';
+import { createPhotogramClient, TRPCClientError } from './index';
 
 const captured = capturedLog();
 const logLines = captured.lines;

@@ -1,4 +1,3 @@
-import type { AppRouter } from '@photogram/api';
 import {
   createTRPCClient,
   httpBatchLink,
@@ -11,6 +10,7 @@ import {
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { EventSource } from 'eventsource';
 import superjson from 'superjson';
+import type { AppRouter } from './router';
 
 /** Inputs of every procedure, e.g. `RouterInputs['posts']['byUser']`. */
 export type RouterInputs = inferRouterInputs<AppRouter>;
