@@ -27,8 +27,8 @@ export interface SubscriptionRequest {
 /**
  * The subscription `req` asks for at `urlPath`, or null for anything this transport does
  * not serve: other methods, batches, queries and mutations, unknown paths, malformed paths
- * or `connectionParams`. Never throws. Those go back to the stock handler, so their answers (errors
- * included) stay tRPC's own.
+ * or `connectionParams`. Those go back to the stock handler, so their answers (errors
+ * included) stay tRPC's own. Never rejects.
  */
 export async function readSubscriptionRequest(
   router: AnyTRPCRouter,
