@@ -3,7 +3,8 @@ import { defineConfig } from 'tsdown';
 // Two passes. The JavaScript comes from the sources. The types come from the declarations
 // `tsc -p tsconfig.build.json` wrote to .types/ (the repository's TypeScript 7, which has
 // no JavaScript API for tsdown's own declaration pass to call), bundled into one file with
-// the contracts' declarations inlined, so an app needs no @photogram source to see them.
+// the contracts' declarations inlined (tsconfig.bundle.json points `@photogram/contracts`
+// at them), so an app needs no @photogram source to see them.
 export default defineConfig([
   {
     entry: { index: 'src/index.ts', cli: 'src/bin.ts' },

@@ -34,7 +34,9 @@ beforeAll(async () => {
   const install = (async () => {
     const { stdout } = await run(
       'npm',
-      ['pack', '--json', '--silent', '--pack-destination', project],
+      // The global setup built dist/ already; `prepare` building it again here would pull it
+      // out from under the CLI tests running beside this file.
+      ['pack', '--json', '--silent', '--ignore-scripts', '--pack-destination', project],
       { cwd: packageDir, env },
     );
     [packed] = JSON.parse(stdout);
