@@ -21,7 +21,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-type Kind = 'string' | 'number' | 'array' | 'file';
+type Kind = 'string' | 'number' | 'boolean' | 'array' | 'file';
 interface Field {
   path: string[];
   kind: Kind;
@@ -37,6 +37,7 @@ function fieldsOf(wrapped: unknown, path: string[] = []): Field[] {
   }
   if (schema instanceof z.ZodString) return [{ path, kind: 'string' }];
   if (schema instanceof z.ZodNumber) return [{ path, kind: 'number' }];
+  if (schema instanceof z.ZodBoolean) return [{ path, kind: 'boolean' }];
   if (schema instanceof z.ZodArray) return [{ path, kind: 'array' }];
   if (schema instanceof z.ZodCustom) return [{ path, kind: 'file' }];
   throw new Error(`no probe values for a ${String(schema?.constructor.name)} at ${path.join('.')}`);
@@ -46,6 +47,7 @@ function fieldsOf(wrapped: unknown, path: string[] = []): Field[] {
 const wrongValues: Record<Kind, unknown[]> = {
   string: [5, true, {}, [], null],
   number: ['x', '5', 1.5, -1, 1e12, null, true, {}],
+  boolean: ['true', 1, 0, null, {}],
   array: ['x', {}, [5], [null], null, Array.from({ length: 600 }, () => '1')],
   file: ['x', 5, {}, null],
 };

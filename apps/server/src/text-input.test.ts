@@ -179,6 +179,72 @@ const probes: Probe[] = [
     }),
   ),
   {
+    procedure: 'posts.upload',
+    field: 'altText',
+    subject: 'Alt text',
+    call: (c, bad) => {
+      const form = uploadForm(photo, { caption: 'Sunset' });
+      form.set('altText', `A red sky${bad}`);
+      return c.posts.upload.mutate(form);
+    },
+  },
+  ...(['posts.like', 'posts.unlike', 'posts.likers'] as const).map(
+    (procedure): Probe => ({
+      procedure,
+      field: 'postId',
+      subject: null,
+      call: (c, bad) =>
+        procedure === 'posts.likers'
+          ? c.posts.likers.query({ postId: number(bad) })
+          : (procedure === 'posts.like' ? c.posts.like : c.posts.unlike).mutate({
+              postId: number(bad),
+            }),
+    }),
+  ),
+  {
+    procedure: 'posts.likers',
+    field: 'cursor',
+    subject: null,
+    call: (c, bad) => c.posts.likers.query({ postId: '1', cursor: number(bad) }),
+  },
+  {
+    procedure: 'comments.list',
+    field: 'postId',
+    subject: null,
+    call: (c, bad) => c.comments.list.query({ postId: number(bad) }),
+  },
+  {
+    procedure: 'comments.list',
+    field: 'cursor',
+    subject: null,
+    call: (c, bad) => c.comments.list.query({ postId: '1', cursor: number(bad) }),
+  },
+  {
+    procedure: 'comments.add',
+    field: 'postId',
+    subject: null,
+    call: (c, bad) => c.comments.add.mutate({ postId: number(bad), body: 'Nice' }),
+  },
+  {
+    procedure: 'comments.add',
+    field: 'body',
+    subject: 'Comments',
+    multiline: true,
+    call: (c, bad) => c.comments.add.mutate({ postId: '1', body: `Nice${bad}` }),
+  },
+  {
+    procedure: 'comments.delete',
+    field: 'commentId',
+    subject: null,
+    call: (c, bad) => c.comments.delete.mutate({ commentId: number(bad) }),
+  },
+  {
+    procedure: 'follows.setNotify',
+    field: 'userId',
+    subject: null,
+    call: (c, bad) => c.follows.setNotify.mutate({ userId: id(bad), notify: false }),
+  },
+  {
     procedure: 'posts.byUser',
     field: 'userId',
     subject: null,

@@ -1,4 +1,5 @@
 import { authRouter } from './routers/auth';
+import { commentsRouter } from './routers/comments';
 import { feedRouter } from './routers/feed';
 import { followsRouter } from './routers/follows';
 import { notificationsRouter } from './routers/notifications';
@@ -12,6 +13,7 @@ export const appRouter = createTRPCRouter({
   follows: followsRouter,
   posts: postsRouter,
   feed: feedRouter,
+  comments: commentsRouter,
   notifications: notificationsRouter,
 });
 

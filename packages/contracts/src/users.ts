@@ -42,6 +42,8 @@ export type Profile = z.infer<typeof Profile>;
 export const UserMessages = {
   userNotFound: 'No one goes by that name here.',
   cannotFollowSelf: 'You cannot follow yourself.',
+  notifyNeedsFollow:
+    'Follow this person first; then you can choose whether their photos notify you.',
   bioTooLong: `A bio can be at most ${BIO_MAX} characters.`,
 } as const;
 
@@ -80,4 +82,8 @@ export const UpdateProfileInput = optionalInput({
 export type UpdateProfileInput = z.input<typeof UpdateProfileInput>;
 
 export const UserIdInput = input({ userId: Id });
+export const SetNotifyInput = input({
+  userId: Id,
+  notify: z.boolean({ error: 'Say whether to notify (true or false).' }),
+});
 export const FollowListInput = input({ ...PageFields, userId: Id });

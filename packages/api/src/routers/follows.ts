@@ -1,6 +1,6 @@
-import { FollowListInput, UserIdInput } from '@photogram/contracts';
+import { FollowListInput, SetNotifyInput, UserIdInput } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
-import { follow, listFollows, unfollow } from '../services/follows';
+import { follow, listFollows, setNotify, unfollow } from '../services/follows';
 import { protectedProcedure, publicProcedure } from '../trpc';
 
 export const followsRouter = {
@@ -13,6 +13,15 @@ export const followsRouter = {
     .input(UserIdInput)
     .mutation(({ ctx, input }) =>
       unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
+    ),
+  setNotify: protectedProcedure
+    .input(SetNotifyInput)
+    .mutation(({ ctx, input }) =>
+      setNotify(ctx.db, {
+        followerId: ctx.user.id,
+        followeeId: input.userId,
+        notify: input.notify,
+      }),
     ),
   followers: publicProcedure
     .input(FollowListInput)

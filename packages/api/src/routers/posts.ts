@@ -1,6 +1,7 @@
 import {
   ACCEPTED_IMAGE_TYPES,
   CAPTION_MAX,
+  LikersInput,
   PostIdInput,
   PostMessages,
   PostsByUserInput,
@@ -9,6 +10,7 @@ import {
 } from '@photogram/contracts';
 import type { TRPCRouterRecord } from '@trpc/server';
 import { ValidationError } from '../errors';
+import { likePost, listLikers, unlikePost } from '../services/likes';
 import { createPost, deletePost, getPost, listPostsByUser } from '../services/posts';
 import { protectedProcedure, publicProcedure } from '../trpc';
 
@@ -47,6 +49,18 @@ export const postsRouter = {
     .query(({ ctx, input }) =>
       listPostsByUser(ctx.db, { ...input, viewerId: ctx.user?.id ?? null }),
     ),
+
+  like: protectedProcedure
+    .input(PostIdInput)
+    .mutation(({ ctx, input }) => likePost(ctx.db, { postId: input.postId, userId: ctx.user.id })),
+
+  unlike: protectedProcedure
+    .input(PostIdInput)
+    .mutation(({ ctx, input }) =>
+      unlikePost(ctx.db, { postId: input.postId, userId: ctx.user.id }),
+    ),
+
+  likers: publicProcedure.input(LikersInput).query(({ ctx, input }) => listLikers(ctx.db, input)),
 
   delete: protectedProcedure
     .input(PostIdInput)

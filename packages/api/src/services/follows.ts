@@ -19,6 +19,26 @@ export async function follow(db: Database, params: { followerId: string; followe
   return { following: true };
 }
 
+/**
+ * Whether the followee's uploads notify the follower (the bell on their profile). Only
+ * for someone followed: the setting lives on the follow, and a new follow starts on.
+ */
+export async function setNotify(
+  db: Database,
+  params: { followerId: string; followeeId: string; notify: boolean },
+): Promise<{ notify: boolean }> {
+  await assertUserExists(db, params.followeeId);
+  const updated = await db
+    .update(follows)
+    .set({ notify: params.notify })
+    .where(
+      and(eq(follows.followerId, params.followerId), eq(follows.followeeId, params.followeeId)),
+    )
+    .returning({ notify: follows.notify });
+  if (updated.length === 0) throw new ValidationError(UserMessages.notifyNeedsFollow);
+  return { notify: params.notify };
+}
+
 /** Idempotent: unfollowing someone not followed changes nothing. */
 export async function unfollow(db: Database, params: { followerId: string; followeeId: string }) {
   if (params.followerId === params.followeeId)

@@ -34,7 +34,7 @@ export async function fanOutUpload(
     sql`with heads as (
           insert into ${notificationHeads} (recipient_id, seq)
           select ${follows.followerId}, 1 from ${follows}
-          where ${follows.followeeId} = ${params.authorId}
+          where ${follows.followeeId} = ${params.authorId} and ${follows.notify}
           order by ${follows.followerId}
           on conflict (recipient_id) do update set seq = ${notificationHeads.seq} + 1
           returning recipient_id, seq

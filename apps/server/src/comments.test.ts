@@ -1,0 +1,154 @@
+import { COMMENT_MAX, CommentMessages, PostMessages, TextMessages } from '@photogram/contracts';
+import { comments, posts } from '@photogram/db';
+import { count, eq } from 'drizzle-orm';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { createTestClient, failure, type Person, signUpPerson } from './testing/client';
+import { solidImage, uploadForm } from './testing/images';
+import { startTestServer, type TestServer } from './testing/server';
+
+let server: TestServer;
+let photo: Buffer;
+beforeAll(async () => {
+  server = await startTestServer({ logger: { level: 'error' } });
+  photo = await solidImage(48, 32);
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+function upload(person: Person, caption = 'a photo') {
+  return person.client.posts.upload.mutate(uploadForm(photo, { caption }));
+}
+
+async function stored(postId: string) {
+  const [rows] = await server.database.db
+    .select({ n: count() })
+    .from(comments)
+    .where(eq(comments.postId, Number(postId)));
+  const [post] = await server.database.db
+    .select({ commentCount: posts.commentCount })
+    .from(posts)
+    .where(eq(posts.id, Number(postId)));
+  return { rows: rows?.n, commentCount: post?.commentCount };
+}
+
+test('comments are added, listed oldest first a page at a time, and counted on the post', async () => {
+  const author = await signUpPerson(server.url, 'cauthor');
+  const friend = await signUpPerson(server.url, 'cfriend');
+  const post = await upload(author);
+
+  const first = await friend.client.comments.add.mutate({ postId: post.id, body: '  Lovely!  ' });
+  expect(first).toEqual({
+    id: expect.any(String),
+    postId: post.id,
+    author: {
+      id: friend.user.id,
+      username: friend.user.username,
+      displayName: friend.user.displayName,
+      avatarUrl: null,
+    },
+    // The text rule: trimmed, and line breaks kept in a multi-line field.
+    body: 'Lovely!',
+    createdAt: expect.any(Date),
+  });
+  const bodies = ['second', 'third\nwith a line', 'fourth'];
+  for (const body of bodies) await author.client.comments.add.mutate({ postId: post.id, body });
+
+  const anonymous = createTestClient(server.url);
+  const page1 = await anonymous.client.comments.list.query({ postId: post.id, limit: 2 });
+  expect(page1.items.map((comment) => comment.body)).toEqual(['Lovely!', 'second']);
+  const page2 = await anonymous.client.comments.list.query({
+    postId: post.id,
+    limit: 2,
+    cursor: page1.nextCursor,
+  });
+  expect(page2.items.map((comment) => comment.body)).toEqual(['third\nwith a line', 'fourth']);
+  expect(page2.nextCursor).toBeNull();
+  expect(await anonymous.client.posts.byId.query({ postId: post.id })).toMatchObject({
+    commentCount: 4,
+  });
+  expect(await stored(post.id)).toEqual({ rows: 4, commentCount: 4 });
+});
+
+test('a comment can be deleted by its author or the post’s author, by no one else', async () => {
+  const author = await signUpPerson(server.url, 'cauthor');
+  const friend = await signUpPerson(server.url, 'cfriend');
+  const stranger = await signUpPerson(server.url, 'cstranger');
+  const post = await upload(author);
+  const byFriend = await friend.client.comments.add.mutate({ postId: post.id, body: 'mine' });
+  const byAuthor = await author.client.comments.add.mutate({ postId: post.id, body: 'reply' });
+
+  for (const commentId of [byFriend.id, byAuthor.id]) {
+    const refused = await failure(stranger.client.comments.delete.mutate({ commentId }));
+    expect(refused.data?.code).toBe('FORBIDDEN');
+    expect(refused.message).toBe(CommentMessages.notYours);
+  }
+  // The commenter cannot delete the post author's reply either: it is not theirs.
+  const notTheirs = await failure(friend.client.comments.delete.mutate({ commentId: byAuthor.id }));
+  expect(notTheirs.data?.code).toBe('FORBIDDEN');
+  expect(await stored(post.id)).toEqual({ rows: 2, commentCount: 2 });
+
+  expect(await friend.client.comments.delete.mutate({ commentId: byFriend.id })).toEqual({
+    ok: true,
+  });
+  const again = await failure(friend.client.comments.delete.mutate({ commentId: byFriend.id }));
+  expect(again.data?.code).toBe('NOT_FOUND');
+  expect(again.message).toBe(CommentMessages.commentNotFound);
+
+  // The post's author may remove anyone's comment on their post.
+  const another = await friend.client.comments.add.mutate({ postId: post.id, body: 'again' });
+  expect(await author.client.comments.delete.mutate({ commentId: another.id })).toEqual({
+    ok: true,
+  });
+  expect(await author.client.comments.delete.mutate({ commentId: byAuthor.id })).toEqual({
+    ok: true,
+  });
+  expect(await stored(post.id)).toEqual({ rows: 0, commentCount: 0 });
+});
+
+test('bad comments get a sentence and leave nothing behind', async () => {
+  const author = await signUpPerson(server.url, 'cauthor');
+  const post = await upload(author);
+  const cases: Array<[string, string, string]> = [
+    ['empty', '', CommentMessages.bodyRequired],
+    ['only spaces', '   \n ', CommentMessages.bodyRequired],
+    ['too long', 'x'.repeat(COMMENT_MAX + 1), CommentMessages.bodyTooLong],
+    ['a NUL', 'a\u0000b', TextMessages.control('Comments', true)],
+    ['a bidi override', 'a\u202eb', TextMessages.bidi('Comments')],
+  ];
+  for (const [what, body, message] of cases) {
+    const refused = await failure(author.client.comments.add.mutate({ postId: post.id, body }));
+    expect(refused.data?.code, what).toBe('BAD_REQUEST');
+    expect(refused.message, what).toBe(message);
+  }
+  expect(
+    (await author.client.comments.add.mutate({ postId: post.id, body: 'x'.repeat(COMMENT_MAX) }))
+      .body,
+  ).toHaveLength(COMMENT_MAX);
+
+  const missing = await failure(
+    author.client.comments.add.mutate({ postId: '999999999', body: 'hi' }),
+  );
+  expect(missing.message).toBe(PostMessages.postNotFound);
+  const badId = await failure(author.client.comments.delete.mutate({ commentId: 'abc' }));
+  expect(badId.message).toBe(CommentMessages.invalidCommentId);
+  const anonymous = createTestClient(server.url);
+  const signedOut = await failure(
+    anonymous.client.comments.add.mutate({ postId: post.id, body: 'hi' }),
+  );
+  expect(signedOut.data?.code).toBe('UNAUTHORIZED');
+  expect(await stored(post.id)).toEqual({ rows: 1, commentCount: 1 });
+});
+
+test('deleting a post deletes its comments', async () => {
+  const author = await signUpPerson(server.url, 'cauthor');
+  const friend = await signUpPerson(server.url, 'cfriend');
+  const post = await upload(author);
+  const comment = await friend.client.comments.add.mutate({ postId: post.id, body: 'bye' });
+  await author.client.posts.delete.mutate({ postId: post.id });
+  expect(await stored(post.id)).toEqual({ rows: 0, commentCount: undefined });
+  const gone = await failure(friend.client.comments.delete.mutate({ commentId: comment.id }));
+  expect(gone.data?.code).toBe('NOT_FOUND');
+  const list = await failure(friend.client.comments.list.query({ postId: post.id }));
+  expect(list.data?.code).toBe('NOT_FOUND');
+});
