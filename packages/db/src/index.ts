@@ -1,15 +1,11 @@
 import { channel } from 'node:diagnostics_channel';
-import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
 import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
-import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { type Listener, type ListenOptions, listenPglite, listenPostgres } from './listener';
+import { type Listener, type ListenOptions, listenPostgres } from './listener';
 import { guardTransactions } from './postgres-transactions';
 import * as schema from './schema';
 
@@ -125,25 +121,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
     };
   }
 
-  // PGlite has no inter-process lock: one process per data folder.
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const client = new PGlite(options.dataDir);
-  const db = drizzlePglite(client, { schema, logger: queryLogger });
-  try {
-    await migratePglite(db, { migrationsFolder });
-  } catch (error: unknown) {
-    await client.close();
-    throw error;
-  }
-  return {
-    db,
-    kind: 'pglite',
-    listen: (listenOptions) => listenPglite(client, listenOptions),
-    async notify(channel, payload) {
-      await client.query('select pg_notify($1, $2)', [channel, payload]);
-    },
-    close: () => client.close(),
-  };
+  // Imported here, not above: a server on PostgreSQL never loads PGlite (see pglite.ts).
+  const { openPgliteDatabase } = await import('./pglite');
+  return openPgliteDatabase(options.dataDir, migrationsFolder, queryLogger);
 }
 
 /** The SQLSTATE of a database error, looking through drizzle's wrapper. */
