@@ -38,7 +38,7 @@ export const UPLOAD_CAPS: UploadCaps = {
 };
 
 /** Procedures whose calls carry a photo in their body. */
-const UPLOAD_PROCEDURES = new Set(['posts.upload']);
+const UPLOAD_PROCEDURES = new Set(['posts.upload', 'users.updateAvatar']);
 
 /**
  * The procedure a call to `/trpc/:path` names, decoded as the route decodes it (so

@@ -73,7 +73,8 @@ function personMessage(
   if (cause instanceof SyntaxError) return plainMessages.PARSE_ERROR ?? UNREADABLE;
   switch (error.code) {
     case 'PAYLOAD_TOO_LARGE':
-      return where.path === 'posts.upload' && where.maxUploadBytes
+      return (where.path === 'posts.upload' || where.path === 'users.updateAvatar') &&
+        where.maxUploadBytes
         ? PostMessages.imageTooLarge(where.maxUploadBytes)
         : `That request is too large: send at most ${formatMegabytes(MAX_JSON_BODY_BYTES)}.`;
     case 'METHOD_NOT_SUPPORTED':

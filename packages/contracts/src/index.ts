@@ -1,4 +1,5 @@
 export * from './auth';
+export * from './avatars';
 export * from './comments';
 export * from './ids';
 export * from './input';

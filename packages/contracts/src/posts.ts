@@ -71,6 +71,14 @@ export const AltText = text({
   params: { error: 'The alt text must be text.' },
 }).max(ALT_TEXT_MAX, PostMessages.altTextTooLong);
 
+/** An uploaded image file (a post's photo, a profile photo) of at most `maxBytes`. */
+export function imageField(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
+  return z
+    .instanceof(File, { error: PostMessages.imageRequired })
+    .refine((file) => file.size > 0, PostMessages.imageEmpty)
+    .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes));
+}
+
 /**
  * The upload form's fields. Build it with `uploadFields(maxBytes)` where the limit is
  * configurable; the byte check here is the friendly one, the server also stops reading
@@ -79,10 +87,7 @@ export const AltText = text({
 export function uploadFields(maxBytes: number = MAX_UPLOAD_BYTES_DEFAULT) {
   return z.object(
     {
-      image: z
-        .instanceof(File, { error: PostMessages.imageRequired })
-        .refine((file) => file.size > 0, PostMessages.imageEmpty)
-        .refine((file) => file.size <= maxBytes, PostMessages.imageTooLarge(maxBytes)),
+      image: imageField(maxBytes),
       caption: Caption.default(''),
       altText: AltText.default(''),
     },

@@ -1,12 +1,32 @@
 import { createHash } from 'node:crypto';
 import { PostMessages } from '@photogram/contracts';
-import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type ResizeOptions, type Sharp } from 'sharp';
 import { DomainError, ValidationError } from '../errors';
 import { DECODE_LIMITS, decodeBudget } from './decode-budget';
 import type { DecodePool } from './decode-pool';
 
 export const DISPLAY_SIZE = 1080;
 export const THUMB_SIZE = 320;
+export const AVATAR_SIZE = 320;
+export const AVATAR_THUMB_SIZE = 96;
+
+/** The two sizes an image is made in: `display` from the decode, `thumb` from those pixels. */
+export interface VariantPlan {
+  display: ResizeOptions;
+  thumb: ResizeOptions;
+}
+
+/** A post: longest side 1080 px and 320 px, never enlarged. */
+export const POST_VARIANTS: VariantPlan = {
+  display: { width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true },
+  thumb: { width: THUMB_SIZE, height: THUMB_SIZE, fit: 'inside', withoutEnlargement: true },
+};
+
+/** A profile photo: a centred square, 320 px and 96 px, so every avatar is round and whole. */
+export const AVATAR_VARIANTS: VariantPlan = {
+  display: { width: AVATAR_SIZE, height: AVATAR_SIZE, fit: 'cover' },
+  thumb: { width: AVATAR_THUMB_SIZE, height: AVATAR_THUMB_SIZE, fit: 'cover' },
+};
 /** Decompression-bomb guard: 100 megapixels is more than any phone camera produces. */
 export const MAX_IMAGE_PIXELS = DECODE_LIMITS.streamedMaxPixels;
 
@@ -45,7 +65,7 @@ async function encode(image: Sharp): Promise<ImageVariant> {
  * and the thumbnail is made from those display pixels. Decoding it again for the thumbnail
  * would double the decoder's memory and most of the CPU time for no better picture.
  */
-async function decodeToDisplaySize(bytes: Buffer, limitInputPixels: number) {
+async function decodeToDisplaySize(bytes: Buffer, limitInputPixels: number, plan: VariantPlan) {
   return sharp(bytes, {
     limitInputPixels,
     sequentialRead: true,
@@ -54,24 +74,21 @@ async function decodeToDisplaySize(bytes: Buffer, limitInputPixels: number) {
     failOn: 'truncated',
   })
     .rotate() // apply the EXIF orientation to the pixels; the tag itself goes with the metadata
-    .resize({ width: DISPLAY_SIZE, height: DISPLAY_SIZE, fit: 'inside', withoutEnlargement: true })
+    .resize(plan.display)
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
 }
 
 /** Both variants from the display-size pixels (at most 1080×1080×4 bytes: small). */
-async function encodeVariants(pixels: Buffer, info: OutputInfo): Promise<ProcessedImage> {
+async function encodeVariants(
+  pixels: Buffer,
+  info: OutputInfo,
+  plan: VariantPlan,
+): Promise<ProcessedImage> {
   const raw = { raw: { width: info.width, height: info.height, channels: info.channels } };
   const [display, thumb] = await Promise.all([
     encode(sharp(pixels, raw)),
-    encode(
-      sharp(pixels, raw).resize({
-        width: THUMB_SIZE,
-        height: THUMB_SIZE,
-        fit: 'inside',
-        withoutEnlargement: true,
-      }),
-    ),
+    encode(sharp(pixels, raw).resize(plan.thumb)),
   ]);
   return { display, thumb };
 }
@@ -81,6 +98,8 @@ export interface ProcessImageOptions {
   maxPixels?: number;
   /** The pool decodes wait their turn in; without one, a decode starts at once. */
   decodes?: DecodePool;
+  /** The sizes to make; a post's by default. */
+  variants?: VariantPlan;
 }
 
 /**
@@ -106,9 +125,10 @@ export async function processImage(
   const { width, height } = metadata;
   if (!width || !height) throw new ValidationError(PostMessages.notAnImage);
   const budget = decodeBudget({ ...metadata, width, height }, bytes, options.maxPixels);
+  const plan = options.variants ?? POST_VARIANTS;
   const work = async () => {
-    const { data, info } = await decodeToDisplaySize(bytes, budget.limitInputPixels);
-    return encodeVariants(data, info);
+    const { data, info } = await decodeToDisplaySize(bytes, budget.limitInputPixels, plan);
+    return encodeVariants(data, info, plan);
   };
   try {
     // The encodes stay in the pool with their decode: a pool slot is then a whole upload's

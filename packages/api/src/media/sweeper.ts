@@ -1,5 +1,5 @@
 import type { Database } from '@photogram/db';
-import { releaseMedia } from '../services/posts';
+import { releaseMedia } from '../services/media-keys';
 import type { MediaStorage } from './storage';
 
 /** A temporary file older than this was left by a writer that died. */

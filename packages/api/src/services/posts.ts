@@ -1,12 +1,13 @@
 import { type Post, PostMessages, UserMessages } from '@photogram/contracts';
 import { type Database, likes, posts, users } from '@photogram/db';
-import { and, desc, eq, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
 import type { DecodePool } from '../media/decode-pool';
 import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
+import { lockMediaKeys, releaseMedia } from './media-keys';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
@@ -94,59 +95,6 @@ export function selectPosts(
 }
 
 type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
-
-/**
- * Media files are content-addressed, so posts with identical bytes share them. Whoever
- * touches a key takes a transaction-scoped advisory lock on it: an upload holds it shared
- * while it makes sure the files exist and records its post; removing a file holds it
- * exclusively and first checks that no post uses the key. So a removal never deletes a
- * file a committed or committing post uses, and an upload that comes after a removal
- * writes the file again. Keys are locked in sorted order, so lockers cannot deadlock.
- */
-async function lockMediaKeys(
-  tx: Transaction,
-  keys: readonly string[],
-  mode: 'shared' | 'exclusive',
-) {
-  const sorted = JSON.stringify([...new Set(keys)].sort());
-  const lock = mode === 'shared' ? sql`pg_advisory_xact_lock_shared` : sql`pg_advisory_xact_lock`;
-  // One statement for any number of keys (the sweeper locks hundreds), taken in the
-  // array's order: rows of a function scan come in order, and a volatile call in the
-  // select list is evaluated after the sort.
-  await tx.execute(
-    sql`select ${lock}(hashtextextended(key, 0))
-        from jsonb_array_elements_text(${sorted}::jsonb) with ordinality as keys(key, n)
-        order by n`,
-  );
-}
-
-/**
- * Removes the files of these keys that no post uses. Safe at any moment, for any keys:
- * after a failed upload, after a delete, or from the sweeper.
- */
-export async function releaseMedia(
-  deps: Pick<PostDeps, 'db' | 'media'>,
-  keys: readonly string[],
-): Promise<string[]> {
-  if (keys.length === 0) return [];
-  return deps.db.transaction(async (tx) => {
-    await lockMediaKeys(tx, keys, 'exclusive');
-    const used = new Set<string>();
-    const list = [...keys];
-    for (const row of await tx
-      .select({ imageKey: posts.imageKey, thumbKey: posts.thumbKey })
-      .from(posts)
-      .where(or(inArray(posts.imageKey, list), inArray(posts.thumbKey, list)))) {
-      used.add(row.imageKey);
-      used.add(row.thumbKey);
-    }
-    const removed = list.filter((key) => !used.has(key));
-    // Inside the lock: an upload of the same bytes waits, then finds the file gone and
-    // writes it again.
-    await Promise.all(removed.map((key) => deps.media.delete(key)));
-    return removed;
-  });
-}
 
 /**
  * Decodes, stores and records a photo. All or nothing: if any step fails, no row remains
