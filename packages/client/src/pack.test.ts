@@ -68,7 +68,9 @@ afterAll(async () => {
 test('the tarball holds the built JavaScript and one bundled .d.ts, none of the sources', () => {
   const paths = packed.files.map((file) => file.path).sort();
   expect(paths).toEqual(expect.arrayContaining(['dist/cli.js', 'dist/index.d.ts', 'package.json']));
-  for (const path of paths) expect(path).toMatch(/^(package\.json|dist\/[\w-]+\.(js|d\.ts))$/);
+  for (const path of paths) {
+    expect(path).toMatch(/^(package\.json|README\.md|dist\/[\w-]+\.(js|d\.ts))$/);
+  }
 });
 
 test('an app outside the workspace typechecks against the installed types and calls the server', async () => {
