@@ -160,3 +160,31 @@ test('a stream still making its context when close() runs is refused, not left o
   expect(settled).toEqual(['served']);
   expect(handler.openStreams).toBe(0);
 });
+
+test('an error formatter that throws still ends the stream with an error frame, a plain INTERNAL_SERVER_ERROR', async () => {
+  const consoleError = vi.spyOn(console, 'error').mockImplementation(() => {});
+  const t = initTRPC.create({
+    transformer: superjson,
+    errorFormatter: () => {
+      throw new Error('the formatter is broken');
+    },
+  });
+  const router = t.router({
+    fails: t.procedure.subscription(async function* () {
+      yield 'before the failure';
+      throw new Error('the procedure failed');
+    }),
+  });
+  const { origin, settled } = await serve(createSSEHandler({ router }));
+
+  const frames = parseFrames((await fetchRaw(subscriptionUrl(origin, 'fails'))).body);
+  expect(frames.map((frame) => frame.event)).toEqual(['connected', undefined, 'serialized-error']);
+  expect(frameData(frames[2])).toEqual({
+    message: 'Internal server error',
+    code: -32603,
+    data: { code: 'INTERNAL_SERVER_ERROR', httpStatus: 500, path: 'fails' },
+  });
+  await until(() => settled.length === 1, 'handle() to settle');
+  expect(settled).toEqual(['served']);
+  expect(consoleError).toHaveBeenCalledOnce();
+});
