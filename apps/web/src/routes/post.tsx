@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMe } from '../features/auth/use-me';
+import { Comments } from '../features/comments/comments';
 import { PostCard } from '../features/posts/post-card';
 import { trpc } from '../lib/trpc';
 
@@ -46,6 +47,7 @@ export function PostRoute() {
           </button>
         </p>
       ) : null}
+      <Comments post={post.data} />
     </div>
   );
 }

@@ -1,10 +1,14 @@
 import { RequireSignedIn } from '../components/guards';
 import { ApiTokens } from '../features/settings/api-tokens';
+import { ProfilePhoto } from '../features/settings/profile-photo';
 
 export function SettingsRoute() {
   return (
     <RequireSignedIn>
-      <ApiTokens />
+      <div className="settings">
+        <ProfilePhoto />
+        <ApiTokens />
+      </div>
     </RequireSignedIn>
   );
 }

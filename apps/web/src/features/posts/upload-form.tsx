@@ -1,5 +1,6 @@
 import {
   ACCEPTED_IMAGE_TYPES,
+  ALT_TEXT_MAX,
   CAPTION_MAX,
   formatMegabytes,
   uploadFields,
@@ -18,6 +19,7 @@ export function UploadForm() {
   const [file, setFile] = useState<File | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
   const [caption, setCaption] = useState('');
+  const [altText, setAltText] = useState('');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
@@ -57,12 +59,13 @@ export function UploadForm() {
 
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
-    const parsed = fields.safeParse({ image: file ?? undefined, caption });
+    const parsed = fields.safeParse({ image: file ?? undefined, caption, altText });
     if (!parsed.success) {
       const flat = z.flattenError(parsed.error).fieldErrors;
       setErrors({
         ...(flat.image?.[0] ? { image: flat.image[0] } : {}),
         ...(flat.caption?.[0] ? { caption: flat.caption[0] } : {}),
+        ...(flat.altText?.[0] ? { altText: flat.altText[0] } : {}),
       });
       return;
     }
@@ -72,6 +75,7 @@ export function UploadForm() {
     const form = new FormData();
     form.set('image', parsed.data.image);
     form.set('caption', parsed.data.caption);
+    form.set('altText', parsed.data.altText);
     try {
       const post = await uploadClient(setProgress).posts.upload.mutate(form);
       await queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
@@ -144,6 +148,28 @@ export function UploadForm() {
           {caption.length.toLocaleString()} / {CAPTION_MAX.toLocaleString()}
         </p>
         {errors.caption ? <p className="field-error">{errors.caption}</p> : null}
+      </div>
+      <div className="field">
+        <label htmlFor={`${inputId}-alt`}>Alt text</label>
+        <textarea
+          id={`${inputId}-alt`}
+          name="altText"
+          rows={2}
+          value={altText}
+          // One paragraph: a screen reader reads it in one go.
+          onChange={(event) => setAltText(event.currentTarget.value.replace(/[\r\n]+/g, ' '))}
+          aria-invalid={errors.altText ? true : undefined}
+          aria-describedby={`${inputId}-alt-hint`}
+          placeholder="Describe the photo for people who can't see it"
+        />
+        <p
+          id={`${inputId}-alt-hint`}
+          className={`field-hint${altText.length > ALT_TEXT_MAX ? ' over' : ''}`}
+        >
+          What is in the picture, as you would tell a friend on the phone ·{' '}
+          {altText.length.toLocaleString()} / {ALT_TEXT_MAX.toLocaleString()}
+        </p>
+        {errors.altText ? <p className="field-error">{errors.altText}</p> : null}
       </div>
       {uploading ? (
         <div className="progress">

@@ -5,6 +5,7 @@ import { InfiniteSentinel } from '../../components/infinite-sentinel';
 import { trpc } from '../../lib/trpc';
 import { useMe } from '../auth/use-me';
 import { FollowButton } from './follow-button';
+import { NotifyBell } from './notify-bell';
 
 function PostGrid({ userId }: { userId: string }) {
   const posts = useInfiniteQuery(
@@ -25,7 +26,7 @@ function PostGrid({ userId }: { userId: string }) {
             <Link to={`/p/${post.id}`} title={post.caption}>
               <img
                 src={post.image.thumbUrl}
-                alt={post.caption || 'Photo'}
+                alt={post.altText || post.caption || 'Photo'}
                 loading="lazy"
                 width={320}
                 height={320}
@@ -67,7 +68,7 @@ export function ProfileView({ username }: { username: string }) {
   return (
     <div className="profile">
       <header className="profile-header">
-        <Avatar user={person} size={96} />
+        <Avatar user={{ ...person, avatarUrl: person.avatarLargeUrl }} size={96} />
         <div className="profile-info">
           <div className="profile-names">
             <h1>{person.displayName}</h1>
@@ -84,7 +85,10 @@ export function ProfileView({ username }: { username: string }) {
               Share a photo
             </Link>
           ) : me ? (
-            <FollowButton profile={person} />
+            <div className="profile-actions">
+              <FollowButton profile={person} />
+              {person.isFollowing ? <NotifyBell profile={person} /> : null}
+            </div>
           ) : (
             <Link className="button primary" to="/signin">
               Sign in to follow
