@@ -139,7 +139,8 @@ function CommentForm({ postId, onAdded }: { postId: string; onAdded: () => Promi
         id={id}
         className="comment-input"
         rows={1}
-        placeholder="Add a comment… (@name to mention someone)"
+        placeholder="Add a comment…"
+        title="@name mentions someone"
         value={body}
         onChange={(event) => setBody(event.target.value)}
         onKeyDown={(event) => {
