@@ -2,6 +2,7 @@ import { hashSessionId, SESSION_COOKIE } from '@photogram/api';
 import { AuthMessages, TokenMessages } from '@photogram/contracts';
 import { sessions } from '@photogram/db';
 import { eq, sql } from 'drizzle-orm';
+import { parseSetCookie } from 'set-cookie-parser';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestClient, failure, signUpPerson, uniqueUsername } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
@@ -15,16 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
 });
-
-/** The value of the session cookie a client holds. */
-function sessionOf(person: ReturnType<typeof createTestClient>): string {
-  const pair = person
-    .cookieHeader()
-    .split('; ')
-    .find((part) => part.startsWith(`${SESSION_COOKIE}=`));
-  if (!pair) throw new Error('no session cookie');
-  return pair.slice(SESSION_COOKIE.length + 1);
-}
 
 test('signing in again in the same browser ends the replaced session’s live stream; other devices keep theirs', async () => {
   const author = await signUpPerson(server.url, 'author');
@@ -68,7 +59,7 @@ test('the sessions table holds the hash of each session id, never the cookie val
     username: uniqueUsername('hashed'),
     password: 'password123',
   });
-  const cookie = sessionOf(person);
+  const cookie = person.session();
   const rows = await server.database.db
     .select({ id: sessions.id })
     .from(sessions)
@@ -118,7 +109,7 @@ test('a session past half its life is renewed: new expiry stored by hash, the sa
     username: uniqueUsername('renew'),
     password: 'password123',
   });
-  const cookie = sessionOf(person);
+  const cookie = person.session();
   const inTenDays = new Date(Date.now() + 10 * 24 * 60 * 60 * 1000);
   await server.database.db
     .update(sessions)
@@ -129,8 +120,7 @@ test('a session past half its life is renewed: new expiry stored by hash, the sa
     headers: { cookie: person.cookieHeader() },
   });
   expect(response.status).toBe(200);
-  const [renewed] = response.headers.getSetCookie();
-  expect(renewed).toContain(`${SESSION_COOKIE}=${cookie}`);
+  expect(parseSetCookie(response)).toMatchObject([{ name: SESSION_COOKIE, value: cookie }]);
   const [row] = await server.database.db
     .select({ expiresAt: sessions.expiresAt })
     .from(sessions)

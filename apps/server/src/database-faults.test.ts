@@ -1,7 +1,7 @@
-import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
 import { expect, test } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
+import { migratedPostgres } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { waitForBlockedInsert } from './testing/postgres';
 import { spawnServer } from './testing/process';
@@ -10,8 +10,8 @@ import { spawnServer } from './testing/process';
 test.skipIf(!process.env.DATABASE_URL)(
   'killing the backend of an open upload transaction fails that upload with a 500, and the server process keeps serving',
   async () => {
-    const database = await createTestDatabase();
-    const url = database.url ?? '';
+    const database = await migratedPostgres();
+    const url = database.url;
     const server = await spawnServer({ DATABASE_URL: url });
     // Connections of the test's own: one holds the lock, one finds and kills the backend.
     const admin = postgres(url, { max: 2, onnotice: () => {} });
@@ -63,7 +63,7 @@ test.skipIf(!process.env.DATABASE_URL)(
     } finally {
       await admin.end({ timeout: 5 });
       await server.stop();
-      await database.close();
+      await database.drop();
     }
   },
   60_000,

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { posts } from '@photogram/db';
-import { createTestDatabase } from '@photogram/db/testing';
 import { eq } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type Person, signUpPerson } from './testing/client';
+import { type TestDatabase, testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { type SpawnedServer, spawnServer } from './testing/process';
 import { seededRandom } from './testing/random';
@@ -15,7 +15,7 @@ import { churn, deliveredAndExpected, watchUploads } from './testing/subscriber'
 // in one process in delivery.test.ts.
 const enabled = Boolean(process.env.DATABASE_URL);
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 /** The test's own connection: row locks, pg_stat_activity, pg_terminate_backend. */
 let admin: postgres.Sql;
 const servers: SpawnedServer[] = [];
@@ -23,7 +23,7 @@ const roles: string[] = [];
 
 beforeAll(async () => {
   if (!enabled) return;
-  database = await createTestDatabase();
+  database = await testDatabase();
   admin = postgres(database.url ?? '', { max: 3, onnotice: () => {} });
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { MemoryBus, PostgresBus, type RouterOutputs, type UploadEvent } from '@photogram/api';
-import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestClient, type Person, signUpPerson } from './testing/client';
+import { type TestDatabase, testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
 import { deliveredAndExpected, watchUploads } from './testing/subscriber';
@@ -11,13 +11,13 @@ import { deliveredAndExpected, watchUploads } from './testing/subscriber';
 // a fast safety net; `silent` shares the database but publishes to a bus nobody reads,
 // as a process that died between its commit and its NOTIFY would.
 const HEAD_CHECK_MS = 200;
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let bus: PostgresBus;
 let server: TestServer;
 let silent: TestServer;
 const busErrors: unknown[] = [];
 beforeAll(async () => {
-  database = await createTestDatabase();
+  database = await testDatabase();
   bus = await PostgresBus.start({
     db: database.db,
     listen: database.listen,

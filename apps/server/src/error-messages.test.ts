@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { z } from 'zod';
 import { createTestClient, signUpPerson } from './testing/client';
 import { procedures, unwrapped } from './testing/procedures';
 import { startTestServer, type TestServer } from './testing/server';
+import { readEvents } from './testing/sse';
 
 /*
  * Every error a person can see is a sentence in plain words: whatever a careless or
@@ -102,26 +103,46 @@ async function send(
   }
   const query = encoded ? `?input=${encodeURIComponent(encoded)}` : '';
   if (procedure.type === 'query') return outcome(await fetcher(`${url}${query}`));
-  // A subscription answers 200 and then sends its refusal as the stream's error event.
-  const stop = new AbortController();
-  const response = await fetcher(`${url}${query}`, {
-    headers: { accept: 'text/event-stream' },
-    signal: stop.signal,
-  });
-  const timer = setTimeout(() => stop.abort(), 2_000);
-  try {
-    const text = await response.text();
-    const match = /event: serialized-error\ndata: (.*)\n/.exec(text);
-    if (!match?.[1]) return { status: response.status, message: '' };
-    const { json } = errorBody.shape.error.parse(JSON.parse(match[1]));
-    return { status: json.data.httpStatus, message: json.message };
-  } catch (error: unknown) {
-    // Still open after 2 s: the input was accepted and the stream is live.
-    if (stop.signal.aborted) return { status: 200, message: '' };
-    throw error;
-  } finally {
-    clearTimeout(timer);
+  // A subscription answers 200 and then sends its refusal as the stream's error event;
+  // one it accepted is counted among the caller's open streams.
+  if (procedure.path !== 'notifications.onUpload') {
+    throw new Error(`no signal known that ${procedure.path} accepted its input: add one here`);
   }
+  const stream = readEvents(
+    await fetcher(`${url}${query}`, { headers: { accept: 'text/event-stream' } }),
+  );
+  const refusal = await vi.waitFor(
+    async () => {
+      const refused = stream.events.find((event) => event.event === 'serialized-error');
+      if (refused) return refused;
+      if (stream.ended) return null;
+      if ((await openStreams(fetcher)) > 0) return 'accepted';
+      throw new Error('the stream is neither refused nor open yet');
+    },
+    { timeout: 10_000, interval: 20 },
+  );
+  await stream.close();
+  if (refusal === 'accepted') {
+    // Its place given back before the next probe, which would otherwise count it.
+    await vi.waitFor(async () => expect(await openStreams(fetcher)).toBe(0), {
+      timeout: 10_000,
+      interval: 20,
+    });
+    return { status: 200, message: '' };
+  }
+  if (!refusal) return { status: stream.response.status, message: '' };
+  const { json } = errorBody.shape.error.parse(JSON.parse(refusal.data));
+  return { status: json.data.httpStatus, message: json.message };
+}
+
+const streamCount = z.object({
+  result: z.object({ data: z.object({ json: z.object({ open: z.number() }) }) }),
+});
+
+/** How many `onUpload` streams the caller holds open, as the server counts them. */
+async function openStreams(fetcher: typeof fetch): Promise<number> {
+  const response = await fetcher(`${server.url}/trpc/notifications.streamCount`);
+  return streamCount.parse(await response.json()).result.data.json.open;
 }
 
 async function outcome(response: Response): Promise<{ status: number; message: string }> {

@@ -1,6 +1,6 @@
 import { PostgresBus } from '@photogram/api';
-import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test } from 'vitest';
+import { testDatabase } from './testing/database';
 import { startTestServer } from './testing/server';
 
 async function get(url: string) {
@@ -27,7 +27,7 @@ test('/healthz and /livez answer 200 ok while the database and the bus answer', 
 });
 
 test('/healthz answers 503 naming the database while it is down; /livez still answers 200', async () => {
-  const database = await createTestDatabase();
+  const database = await testDatabase();
   const server = await startTestServer({ database });
   try {
     expect((await get(`${server.url}/healthz`)).status).toBe(200);
@@ -44,7 +44,7 @@ test('/healthz answers 503 naming the database while it is down; /livez still an
 });
 
 test('/healthz answers 503 naming the bus while its LISTEN connection is down', async () => {
-  const database = await createTestDatabase();
+  const database = await testDatabase();
   const bus = await PostgresBus.start({
     db: database.db,
     listen: database.listen,

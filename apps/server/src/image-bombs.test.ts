@@ -2,10 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DECODE_LIMITS } from '@photogram/api';
 import { PostMessages } from '@photogram/contracts';
-import { createTestDatabase } from '@photogram/db/testing';
 import sharp from 'sharp';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { failure, type Person, signUpPerson } from './testing/client';
+import { migratedPostgres, type PostgresTestDatabase } from './testing/database';
 import { uploadForm } from './testing/images';
 import { type SpawnedServer, spawnServer } from './testing/process';
 
@@ -14,7 +14,7 @@ const MiB = 1024 * 1024;
 /** `src/main.ts` in its own process, as `npm start` runs it: its memory is the server's alone. */
 let spawned: SpawnedServer;
 let person: Person;
-let database: Awaited<ReturnType<typeof createTestDatabase>> | null = null;
+let database: PostgresTestDatabase | null = null;
 /** 10000×10000, progressive, flat: ~0.6 MB that a decoder must hold ~300 MB of coefficients for. */
 let bomb: Buffer;
 /** 12 MP, progressive, with detail: ~2 MB, really decoded (~40 MB of coefficients). */
@@ -22,7 +22,7 @@ let photo: Buffer;
 beforeAll(async () => {
   // Side by side: each of these takes seconds on a busy machine.
   // On PostgreSQL, a database of its own (see `spawnServer`).
-  database = process.env.DATABASE_URL ? await createTestDatabase() : null;
+  database = process.env.DATABASE_URL ? await migratedPostgres() : null;
   [spawned, bomb, photo] = await Promise.all([
     spawnServer(database?.url ? { DATABASE_URL: database.url } : {}),
     flat(10_000, 10_000).jpeg({ progressive: true }).toBuffer(),
@@ -34,7 +34,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await spawned?.stop();
-  await database?.close();
+  await database?.drop();
 });
 
 function flat(width: number, height: number) {

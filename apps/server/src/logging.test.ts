@@ -1,12 +1,12 @@
-import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test } from 'vitest';
+import { migratedPostgres } from './testing/database';
 import { exitWithin, type SpawnedServer, spawnServer } from './testing/process';
 
 /** main.ts's hard deadline, plus room for a loaded machine to deliver the exit. */
 const EXIT_WITHIN_MS = 15_000 + 5_000;
 
 async function withLoggingServer(run: (server: SpawnedServer) => Promise<void>) {
-  const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
+  const database = process.env.DATABASE_URL ? await migratedPostgres() : null;
   // `info` logs two lines per request: plenty to fill a pipe.
   const server = await spawnServer(
     { LOG_LEVEL: 'info', ...(database?.url ? { DATABASE_URL: database.url } : {}) },
@@ -17,7 +17,7 @@ async function withLoggingServer(run: (server: SpawnedServer) => Promise<void>) 
   } finally {
     if (server.alive) server.signal('SIGKILL');
     await server.stop();
-    await database?.close();
+    await database?.drop();
   }
 }
 

@@ -1,9 +1,9 @@
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { failure, type Person, signUpPerson } from './testing/client';
+import { type TestDatabase, testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
 
@@ -12,11 +12,11 @@ import { startTestServer, type TestServer } from './testing/server';
 // give: those run on PostgreSQL only.
 const enabled = Boolean(process.env.DATABASE_URL);
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let server: TestServer;
 let admin: postgres.Sql;
 beforeAll(async () => {
-  database = await createTestDatabase();
+  database = await testDatabase();
   server = await startTestServer({ database, logger: { level: 'fatal' } });
   if (database.url) admin = postgres(database.url, { max: 3, onnotice: () => {} });
 });

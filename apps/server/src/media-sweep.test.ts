@@ -2,10 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { posts } from '@photogram/db';
-import { createTestDatabase } from '@photogram/db/testing';
 import postgres from 'postgres';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
+import { type TestDatabase, testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { type SpawnedServer, spawnServer } from './testing/process';
 
@@ -14,13 +14,13 @@ import { type SpawnedServer, spawnServer } from './testing/process';
 // connection, which PGlite cannot give: PostgreSQL only.
 const enabled = Boolean(process.env.DATABASE_URL);
 
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let admin: postgres.Sql;
 let dataDir: string;
 let server: SpawnedServer | undefined;
 beforeAll(async () => {
   if (!enabled) return;
-  database = await createTestDatabase();
+  database = await testDatabase();
   admin = postgres(database.url ?? '', { max: 2, onnotice: () => {} });
   dataDir = await mkdtemp(join(tmpdir(), 'photogram-sweep-'));
 });

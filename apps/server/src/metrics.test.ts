@@ -1,8 +1,8 @@
 import { get as httpGet } from 'node:http';
 import { PostgresBus } from '@photogram/api';
-import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { signUpPerson } from './testing/client';
+import { testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { freePort, spawnServer } from './testing/process';
 import { startTestServer, type TestServer } from './testing/server';
@@ -152,7 +152,7 @@ test('an upload to a connected follower adds to the fan-out latency histogram', 
 });
 
 test('through a postgres bus, the fan-out is timed from the commit carried in the NOTIFY', async () => {
-  const database = await createTestDatabase();
+  const database = await testDatabase();
   const busErrors: unknown[] = [];
   const bus = await PostgresBus.start({
     db: database.db,

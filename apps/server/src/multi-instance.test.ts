@@ -1,6 +1,6 @@
-import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
+import { migratedPostgres } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { spawnServer } from './testing/process';
 import { watchUploads } from './testing/subscriber';
@@ -9,8 +9,8 @@ import { watchUploads } from './testing/subscriber';
 test.skipIf(!process.env.DATABASE_URL)(
   'with BUS=postgres, a subscriber on one server hears of an upload made on another',
   async () => {
-    const database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url ?? '', BUS: 'postgres' };
+    const database = await migratedPostgres();
+    const env = { DATABASE_URL: database.url, BUS: 'postgres' };
     const [one, two] = await Promise.all([spawnServer(env), spawnServer(env)]);
     try {
       const author = createTestClient(one.url);
@@ -38,7 +38,7 @@ test.skipIf(!process.env.DATABASE_URL)(
       watch.stop();
     } finally {
       await Promise.all([one.stop(), two.stop()]);
-      await database.close();
+      await database.drop();
     }
   },
   60_000,

@@ -1,20 +1,20 @@
 import { PostgresBus } from '@photogram/api';
 import { TokenMessages } from '@photogram/contracts';
-import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { createTestClient, uniqueUsername } from './testing/client';
+import { type TestDatabase, testDatabase } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
 import { watchUploads } from './testing/subscriber';
 
 // The postgres bus in one process: LISTEN/NOTIFY through the database (PGlite supports
 // both in-process), so every step of it runs on both engines.
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 let bus: PostgresBus;
 let server: TestServer;
 const busErrors: unknown[] = [];
 beforeAll(async () => {
-  database = await createTestDatabase();
+  database = await testDatabase();
   bus = await PostgresBus.start({
     db: database.db,
     listen: database.listen,

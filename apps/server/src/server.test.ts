@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseSetCookie } from 'set-cookie-parser';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTestServer, type TestServer } from './testing/server';
 
@@ -87,7 +88,7 @@ test('behind an https PUBLIC_ORIGIN cookies are Secure and HSTS is on', async ()
       body: JSON.stringify({ json: { username: 'secure_person', password: 'password123' } }),
     });
     expect(response.status).toBe(200);
-    expect(response.headers.getSetCookie()[0]).toMatch(/; Secure/i);
+    expect(parseSetCookie(response)).toMatchObject([{ secure: true }]);
     expect(response.headers.get('strict-transport-security')).toContain('max-age=');
   } finally {
     await secure.close();

@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestDatabase } from '@photogram/db/testing';
 import { expect, test, vi } from 'vitest';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
+import { copyMigratedPglite, migratedPostgres } from './testing/database';
 import { solidImage, uploadForm } from './testing/images';
 import { exitWithin, freePort, type SpawnedServer, spawnServer } from './testing/process';
 import { startTestServer } from './testing/server';
@@ -95,7 +95,7 @@ async function untilDraining(server: SpawnedServer) {
 
 test('SIGTERM with uploads in flight: each upload the client was told succeeded is stored, none told failed is, and the server exits 0', async () => {
   // PGlite restarts on the same data folder; PostgreSQL on the same database.
-  const database = process.env.DATABASE_URL ? await createTestDatabase() : null;
+  const database = process.env.DATABASE_URL ? await migratedPostgres() : null;
   // One author keeps several uploads in flight on purpose: above the per-person cap.
   const env: Record<string, string> = {
     UPLOADS_PER_USER: '20',
@@ -103,6 +103,7 @@ test('SIGTERM with uploads in flight: each upload the client was told succeeded 
   };
   const port = await freePort();
   const dataDir = await mkdtemp(join(tmpdir(), 'photogram-shutdown-'));
+  if (!database) await copyMigratedPglite(join(dataDir, 'pglite'));
   let server = await spawnServer(env, { port, dataDir });
   try {
     const author = createTestClient(server.url);
@@ -179,7 +180,7 @@ test('SIGTERM with uploads in flight: each upload the client was told succeeded 
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
-    await database?.close();
+    await database?.drop();
   }
 }, 240_000);
 

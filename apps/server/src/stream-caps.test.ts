@@ -1,5 +1,5 @@
 import { StreamMessages } from '@photogram/api';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import { type Person, signUpPerson } from './testing/client';
 import { solidImage, uploadForm } from './testing/images';
 import { startTestServer, type TestServer } from './testing/server';
@@ -33,25 +33,43 @@ async function follower(prefix: string): Promise<Person> {
   return person;
 }
 
+async function streamsOf(person: Person): Promise<number> {
+  return (await person.client.notifications.streamCount.query()).open;
+}
+
 /**
- * Opens a stream, reopening it while it is refused: streams closed a moment ago are
- * given back when the server sees their connection end, which it may not have yet.
+ * Opens a stream and resolves once the server has refused it or counts it among the
+ * person's open ones (a refused stream is never counted).
  */
-async function openWhenFree(person: Person) {
+async function open(person: Person) {
+  const before = await streamsOf(person);
   const stream = watchUploads(person.client);
-  await stream.started();
-  for (let attempt = 0; refusal(stream)?.status === 429 && attempt < 50; attempt += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    stream.resume();
-    await stream.started();
-  }
+  await vi.waitFor(
+    async () => {
+      if (stream.error === null && (await streamsOf(person)) === before) {
+        throw new Error('the stream is neither refused nor counted yet');
+      }
+    },
+    { timeout: 10_000, interval: 20 },
+  );
   return stream;
 }
 
 async function openStreams(person: Person, count: number) {
   const streams = [];
-  for (let index = 0; index < count; index += 1) streams.push(await openWhenFree(person));
+  for (let index = 0; index < count; index += 1) streams.push(await open(person));
   return streams;
+}
+
+/**
+ * Waits until the server holds `count` streams of the person's: a stream closed a moment
+ * ago gives its place back when the server sees its connection end, which it may not have yet.
+ */
+async function holding(person: Person, count: number) {
+  await vi.waitFor(async () => expect(await streamsOf(person)).toBe(count), {
+    timeout: 10_000,
+    interval: 20,
+  });
 }
 
 function refusal(stream: ReturnType<typeof watchUploads>) {
@@ -64,8 +82,7 @@ test('a person’s streams past the per-person cap are refused with a 429; the o
   const accepted = await openStreams(alice, PER_USER);
   expect(accepted.map(refusal)).toEqual([null, null, null]);
 
-  const extra = watchUploads(alice.client);
-  await extra.started();
+  const extra = await open(alice);
   expect(refusal(extra)).toEqual({ status: 429, message: StreamMessages.perUser(PER_USER) });
 
   const post = await author.client.posts.upload.mutate(uploadForm(photo));
@@ -75,12 +92,15 @@ test('a person’s streams past the per-person cap are refused with a 429; the o
 
   // A closed stream gives its place back: a new one is accepted and is live.
   accepted[0]?.stop();
-  const replacement = await openWhenFree(alice);
+  await holding(alice, PER_USER - 1);
+  const replacement = await open(alice);
   expect(refusal(replacement)).toBeNull();
   const next = await author.client.posts.upload.mutate(uploadForm(photo));
   await replacement.forPost(next.id);
 
   for (const stream of [...accepted, extra, replacement]) stream.stop();
+  // Every client here comes from one address: the next test starts with it free.
+  await holding(alice, 0);
 });
 
 test('streams from one address past the per-address cap are refused, whoever opens them', async () => {
@@ -91,8 +111,8 @@ test('streams from one address past the per-address cap are refused, whoever ope
   const carols = await openStreams(carol, PER_ADDRESS - PER_USER);
   expect([...bobs, ...carols].map(refusal)).toEqual([null, null, null, null, null]);
 
-  const extra = watchUploads(dave.client);
-  await extra.started();
+  const extra = await open(dave);
   expect(refusal(extra)).toEqual({ status: 429, message: StreamMessages.perAddress(PER_ADDRESS) });
   for (const stream of [...bobs, ...carols, extra]) stream.stop();
+  await Promise.all([holding(bob, 0), holding(carol, 0)]);
 });

@@ -1,9 +1,9 @@
 import { AuthMessages, waitInWords } from '@photogram/contracts';
 import { openDatabase } from '@photogram/db';
-import { createTestDatabase } from '@photogram/db/testing';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { TrustProxySetting } from './proxy-settings';
 import { createTestClient, failure, uniqueUsername } from './testing/client';
+import { testDatabase } from './testing/database';
 import { relaxedRateLimits, startTestServer, type TestServer } from './testing/server';
 
 const FIFTEEN_MINUTES = 15 * 60;
@@ -155,7 +155,7 @@ test('without TRUST_PROXY, X-Forwarded-For is ignored: a guesser cannot pick a n
 });
 
 test('two servers on one database share the counts', async () => {
-  const shared = await createTestDatabase();
+  const shared = await testDatabase();
   // Two processes have a connection pool each; on PGlite (one process per database) the
   // two servers share the handle.
   const second = shared.url ? await openDatabase({ url: shared.url }) : shared;

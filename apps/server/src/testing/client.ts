@@ -1,6 +1,7 @@
-import type { AppRouter } from '@photogram/api';
+import { type AppRouter, SESSION_COOKIE } from '@photogram/api';
 import { createPhotogramClient } from '@photogram/client';
 import { TRPCClientError } from '@trpc/client';
+import { parseSetCookie } from 'set-cookie-parser';
 
 export interface ClientOptions {
   /** The `Origin` header to send; the server's own by default, null for none. */
@@ -26,13 +27,10 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
     if (origin) headers.set('origin', origin);
     if (options.token) headers.set('authorization', `Bearer ${options.token}`);
     const response = await fetch(input, { ...init, headers });
-    for (const setCookie of response.headers.getSetCookie()) {
-      const [pair = ''] = setCookie.split(';');
-      const eq = pair.indexOf('=');
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      if (value === '' || /max-age=0/i.test(setCookie)) jar.delete(name);
-      else jar.set(name, value);
+    // Values as sent: the server signs none and encodes none, and the jar sends them back.
+    for (const cookie of parseSetCookie(response, { decodeValues: false })) {
+      if (cookie.value === '' || cookie.maxAge === 0) jar.delete(cookie.name);
+      else jar.set(cookie.name, cookie.value);
     }
     return response;
   };
@@ -49,11 +47,18 @@ export function createTestClient(baseUrl: string, options: ClientOptions = {}) {
     fetch: fetchWithJar,
     /** The `Cookie` header this client sends, e.g. to replay it after sign-out. */
     cookieHeader,
+    /** The session cookie's value; fails the test when there is none. */
+    session(): string {
+      const value = jar.get(SESSION_COOKIE);
+      if (value === undefined) throw new Error('this client holds no session cookie');
+      return value;
+    },
+    /** Replaces the jar with the cookies of a `Cookie` header (another client's, say). */
     setCookies(header: string) {
       jar.clear();
-      for (const part of header.split(';')) {
-        const [name, value] = part.trim().split('=');
-        if (name && value) jar.set(name, value);
+      for (const pair of header.split(';')) {
+        const eq = pair.indexOf('=');
+        if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1).trim());
       }
     },
   };

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { DecodePool, type RateLimitOptions } from '@photogram/api';
 import type { DatabaseHandle } from '@photogram/db';
-import { createTestDatabase } from '@photogram/db/testing';
 import { buildServer, type ServerDeps } from '../server';
 import { createUploadGate } from '../upload-gate';
+import { testDatabase } from './database';
 
 export interface TestServer {
   url: string;
@@ -38,13 +38,14 @@ const RELAXED_DECODE_QUEUE = 1_000;
 
 /**
  * A real Photogram server listening on a free port of 127.0.0.1, on its own fresh
- * database (PGlite, or PostgreSQL when DATABASE_URL is set) unless one is given.
+ * database (`testDatabase()`: PGlite, or PostgreSQL when DATABASE_URL is set) unless one
+ * is given.
  */
 export async function startTestServer(
   options: { database?: DatabaseHandle; port?: number } & Partial<Omit<ServerDeps, 'db'>> = {},
 ): Promise<TestServer> {
   const { database: given, port: requestedPort = 0, ...deps } = options;
-  const database = given ?? (await createTestDatabase());
+  const database = given ?? (await testDatabase());
   const mediaDir = await mkdtemp(join(tmpdir(), 'photogram-media-'));
   const app = await buildServer({
     webRoot: null,

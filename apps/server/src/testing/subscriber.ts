@@ -3,6 +3,7 @@ import type { UploadNotification } from '@photogram/contracts';
 import { type Database, notifications } from '@photogram/db';
 import type { TRPCClientErrorLike } from '@trpc/client';
 import { and, asc, eq, gt } from 'drizzle-orm';
+import { vi } from 'vitest';
 import type { createTestClient } from './client';
 
 type Client = ReturnType<typeof createTestClient>['client'];
@@ -47,16 +48,18 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
     );
   }
 
+  /** Waits until `predicate` holds, failing the test with `what` and what did arrive. */
   async function until(predicate: () => boolean, what: string, timeoutMs = 10_000) {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `timed out waiting for ${what}; have ${[...byId.keys()].join(', ') || 'nothing'}`,
-        );
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await vi.waitFor(
+      () => {
+        if (!predicate()) {
+          throw new Error(
+            `timed out waiting for ${what}; have ${[...byId.keys()].join(', ') || 'nothing'}`,
+          );
+        }
+      },
+      { timeout: timeoutMs, interval: 20 },
+    );
   }
 
   return {
