@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import {
   type AppRouter,
   type Context,
-  type ContextRequest,
+  type RequestInfo,
   retryAfterMeta,
   ServiceBusyError,
 } from '@photogram/api';
@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface TrpcRouteOptions {
   router: AppRouter;
-  createContext(request: ContextRequest): Promise<Context>;
+  createContext(request: RequestInfo): Promise<Context>;
   /** Cap for JSON bodies. */
   maxJsonBytes: number;
   /** Cap for multipart bodies (uploads): the photo limit plus room for the other fields. */
@@ -83,7 +83,7 @@ const STREAM_HEADERS = new Set(['x-content-type-options', 'cross-origin-resource
  * The request as the API sees it. Only the raw request and response are captured: a
  * subscription keeps its context for hours, and Fastify's wrappers need not live as long.
  */
-function contextRequest(request: FastifyRequest, reply: FastifyReply): ContextRequest {
+function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo {
   const { raw } = request;
   const res = reply.raw;
   return {
@@ -141,7 +141,7 @@ export async function trpcRoute(
           if (!STREAM_HEADERS.has(name)) reply.raw.removeHeader(name);
         }
         const served = await sse.handle(request.raw, reply.raw, request.params.path, () =>
-          options.createContext(contextRequest(request, reply)),
+          options.createContext(requestInfo(request, reply)),
         );
         if (served) return;
         for (const [name, value] of Object.entries(documentHeaders)) {
@@ -165,7 +165,7 @@ export async function trpcRoute(
         createContext: () =>
           refused
             ? Promise.reject(restarting(options.retryAfterSeconds))
-            : options.createContext(contextRequest(request, reply)),
+            : options.createContext(requestInfo(request, reply)),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {
             request.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');
