@@ -8,6 +8,8 @@ const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: 'e2e',
+  // A committed `test.only` would silently skip every other journey, on CI or anywhere.
+  forbidOnly: true,
   fullyParallel: false,
   workers: 1,
   retries: 0,

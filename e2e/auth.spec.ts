@@ -1,5 +1,4 @@
-import { expect, test } from '@playwright/test';
-import { personPassword, signUpPerson, uniqueName } from './fixtures';
+import { expect, openStreams, personPassword, test, uniqueName } from './fixtures';
 
 test('a person signs up, stays signed in across a reload, signs out and signs in again', async ({
   page,
@@ -16,6 +15,8 @@ test('a person signs up, stays signed in across a reload, signs out and signs in
 
   const me = page.getByRole('link', { name: new RegExp(`Ada Lovelace.*@${username}`) });
   await expect(me).toBeVisible();
+  // Signed up without a reload, the page already holds the live connection.
+  await expect.poll(() => openStreams(page)).toBe(1);
   await page.reload();
   await expect(me).toBeVisible();
 
@@ -50,10 +51,8 @@ test('wrong passwords and short passwords get clear messages', async ({ page }) 
   expect(requests).toBe(0);
 });
 
-test('a signed-out visitor to a private page signs in and lands back on it', async ({
-  browser,
-}) => {
-  const person = await signUpPerson(browser, 'returning');
+test('a signed-out visitor to a private page signs in and lands back on it', async ({ signUp }) => {
+  const person = await signUp('returning');
   const { page } = person;
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page).toHaveURL(/\/signin$/);
@@ -65,5 +64,4 @@ test('a signed-out visitor to a private page signs in and lands back on it', asy
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/settings$/);
   await expect(page.getByRole('link', { name: new RegExp(`@${person.username}`) })).toBeVisible();
-  await person.context.close();
 });

@@ -1,9 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, expect, type Page } from '@playwright/test';
+import { type BrowserContext, test as base, expect, type Page } from '@playwright/test';
+
+export { expect } from '@playwright/test';
 
 export const photoPath = fileURLToPath(new URL('./fixtures/sunset.jpg', import.meta.url));
 
-/** The password every `signUpPerson` account gets, for specs that sign in again. */
+/** The password every person of the `signUp` fixture gets, for specs that sign in again. */
 export const personPassword = 'correct horse battery';
 
 let counter = 0;
@@ -19,20 +21,40 @@ export interface Person {
   displayName: string;
 }
 
-/** A person with their own browser context, signed up through the sign-up page. */
-export async function signUpPerson(browser: Browser, prefix: string): Promise<Person> {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  const username = uniqueName(prefix);
-  const displayName = `${prefix[0]?.toUpperCase() ?? ''}${prefix.slice(1)} Tester`;
-  await page.goto('/signup');
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Display name (optional)').fill(displayName);
-  await page.getByLabel('Password').fill(personPassword);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('link', { name: new RegExp(`@${username}`) })).toBeVisible();
-  return { context, page, username, displayName };
+export interface Fixtures {
+  /**
+   * Signs a new person up through the API, in a browser context of their own (closed when
+   * the test ends) whose first page shows them signed in. Only auth.spec signs up through
+   * the sign-up page; every other journey starts here, a request instead of a form.
+   */
+  signUp: (prefix: string) => Promise<Person>;
 }
+
+export const test = base.extend<Fixtures>({
+  signUp: async ({ browser, baseURL }, use) => {
+    if (!baseURL) throw new Error('playwright.config.ts sets no baseURL');
+    const contexts: BrowserContext[] = [];
+    await use(async (prefix) => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const username = uniqueName(prefix);
+      const displayName = `${prefix[0]?.toUpperCase() ?? ''}${prefix.slice(1)} Tester`;
+      // The context's own request client: the session cookie the server sets lands in the
+      // context's cookie jar, so its pages are signed in. The Origin is the one the SPA's
+      // fetch would send (decision 002); the body is tRPC's superjson envelope.
+      const response = await context.request.post('/trpc/auth.signUp', {
+        headers: { origin: baseURL },
+        data: { json: { username, password: personPassword, displayName } },
+      });
+      expect(response.status(), await response.text()).toBe(200);
+      const page = await context.newPage();
+      await page.goto('/');
+      await expect(page.getByRole('link', { name: new RegExp(`@${username}`) })).toBeVisible();
+      return { context, page, username, displayName };
+    });
+    await Promise.all(contexts.map((context) => context.close()));
+  },
+});
 
 /** Uploads the fixture photo with a caption through the upload page; returns the post URL. */
 export async function uploadPhoto(person: Person, caption: string): Promise<string> {

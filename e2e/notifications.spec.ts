@@ -1,11 +1,10 @@
-import { expect, test } from '@playwright/test';
-import { follow, openStreams, signUpPerson, uploadPhoto } from './fixtures';
+import { expect, follow, openStreams, test, uploadPhoto } from './fixtures';
 
 test('a follower sees the upload live, opens it, and catches up after going offline', async ({
-  browser,
+  signUp,
 }) => {
-  const alice = await signUpPerson(browser, 'alice');
-  const bob = await signUpPerson(browser, 'bob');
+  const alice = await signUp('alice');
+  const bob = await signUp('bob');
   await follow(bob, alice.username);
   await bob.page.goto('/');
   const badge = bob.page.getByTestId('unread-badge');
@@ -51,14 +50,11 @@ test('a follower sees the upload live, opens it, and catches up after going offl
   for (const caption of [first, ...missed]) {
     await expect(bob.page.getByRole('listitem').filter({ hasText: caption })).toHaveCount(1);
   }
-
-  await alice.context.close();
-  await bob.context.close();
 });
 
-test('reading notifications in one tab clears the badge in the other tabs', async ({ browser }) => {
-  const alice = await signUpPerson(browser, 'alice');
-  const bob = await signUpPerson(browser, 'bob');
+test('reading notifications in one tab clears the badge in the other tabs', async ({ signUp }) => {
+  const alice = await signUp('alice');
+  const bob = await signUp('bob');
   await follow(bob, alice.username);
   await uploadPhoto(alice, `For both tabs ${Date.now()}`);
 
@@ -72,7 +68,4 @@ test('reading notifications in one tab clears the badge in the other tabs', asyn
   await expect(bob.page.getByTestId('unread-badge')).toBeHidden();
   // The other tab hears it through BroadcastChannel, without a reload.
   await expect(otherTab.getByTestId('unread-badge')).toBeHidden({ timeout: 5_000 });
-
-  await alice.context.close();
-  await bob.context.close();
 });

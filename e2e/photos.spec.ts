@@ -1,8 +1,7 @@
-import { expect, test } from '@playwright/test';
-import { follow, signUpPerson, uploadPhoto } from './fixtures';
+import { expect, follow, test, uploadPhoto } from './fixtures';
 
-test('one person uploads a photo; a follower sees it in their feed', async ({ browser }) => {
-  const alice = await signUpPerson(browser, 'alice');
+test('one person uploads a photo; a follower sees it in their feed', async ({ signUp }) => {
+  const alice = await signUp('alice');
   const caption = `Golden hour at the pier ${Date.now()}`;
   await uploadPhoto(alice, caption);
 
@@ -10,7 +9,7 @@ test('one person uploads a photo; a follower sees it in their feed', async ({ br
   await expect(alice.page.getByText('1 post')).toBeVisible();
   await expect(alice.page.getByRole('list', { name: 'Photos' }).getByRole('img')).toHaveCount(1);
 
-  const bob = await signUpPerson(browser, 'bob');
+  const bob = await signUp('bob');
   await expect(bob.page.getByRole('heading', { name: 'Your feed is empty' })).toBeVisible();
   await follow(bob, alice.username);
   await expect(bob.page.getByText('1 follower', { exact: true })).toBeVisible();
@@ -23,15 +22,12 @@ test('one person uploads a photo; a follower sees it in their feed', async ({ br
   await expect(image).toHaveAttribute('width', '800');
   await expect(image).toHaveAttribute('height', '600');
   await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(800);
-
-  await alice.context.close();
-  await bob.context.close();
 });
 
 test('the upload screen refuses a file that is not a photo before sending it', async ({
-  browser,
+  signUp,
 }) => {
-  const carol = await signUpPerson(browser, 'carol');
+  const carol = await signUp('carol');
   await carol.page.goto('/upload');
   await carol.page.getByLabel('Photo', { exact: true }).setInputFiles({
     name: 'empty.jpg',
@@ -39,5 +35,4 @@ test('the upload screen refuses a file that is not a photo before sending it', a
     buffer: Buffer.alloc(0),
   });
   await expect(carol.page.getByText('That file is empty. Choose a photo.')).toBeVisible();
-  await carol.context.close();
 });

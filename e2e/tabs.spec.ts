@@ -1,5 +1,5 @@
-import { type BrowserContext, expect, type Page, type Request, test } from '@playwright/test';
-import { follow, openStreams, signUpPerson, uploadPhoto } from './fixtures';
+import type { BrowserContext, Page, Request } from '@playwright/test';
+import { expect, follow, openStreams, test, uploadPhoto } from './fixtures';
 
 declare global {
   interface Window {
@@ -48,12 +48,12 @@ function watchStreams(page: Page): Set<Request> {
 }
 
 test('ten tabs share one live connection: one toast, handover without loss, idle let-go', async ({
-  browser,
+  signUp,
 }) => {
   test.setTimeout(120_000);
-  const alice = await signUpPerson(browser, 'alice');
-  const bob = await signUpPerson(browser, 'bob');
-  // Signed up without a reload, the page already holds the live connection.
+  const alice = await signUp('alice');
+  const bob = await signUp('bob');
+  // A signed-in page holds the live connection (auth.spec: also right after signing up).
   await expect.poll(() => openStreams(bob.page)).toBe(1);
   await follow(bob, alice.username);
   await emulateVisibility(bob.context);
@@ -120,7 +120,4 @@ test('ten tabs share one live connection: one toast, handover without loss, idle
   for (const caption of [first, second, missed]) {
     await expect(back.getByRole('listitem').filter({ hasText: caption })).toHaveCount(1);
   }
-
-  await alice.context.close();
-  await bob.context.close();
 });

@@ -1,8 +1,7 @@
-import { expect, test } from '@playwright/test';
-import { signUpPerson } from './fixtures';
+import { expect, test } from './fixtures';
 
-test('a person creates an API token, sees it once, and revokes it', async ({ browser }) => {
-  const dana = await signUpPerson(browser, 'dana');
+test('a person creates an API token, sees it once, and revokes it', async ({ signUp }) => {
+  const dana = await signUp('dana');
   const { page } = dana;
   await page.getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByRole('heading', { name: 'API tokens' })).toBeVisible();
@@ -30,5 +29,4 @@ test('a person creates an API token, sees it once, and revokes it', async ({ bro
   await row.getByRole('button', { name: 'Revoke laptop CLI' }).click();
   await expect(row).toBeHidden();
   await expect(page.getByText('You have no tokens yet.')).toBeVisible();
-  await dana.context.close();
 });
