@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import {
   type AppRouter,
   type Context,
-  type RequestInfo,
+  type ContextRequest,
   retryAfterMeta,
   ServiceBusyError,
 } from '@photogram/api';
+import { MAX_BATCH_CALLS } from '@photogram/contracts';
 import { createSSEHandler, type SSEHandler } from '@photogram/trpc-sse';
 import { TRPCError } from '@trpc/server';
 import { nodeHTTPRequestHandler } from '@trpc/server/adapters/node-http';
@@ -13,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface TrpcRouteOptions {
   router: AppRouter;
-  createContext(request: RequestInfo): Promise<Context>;
+  createContext(request: ContextRequest): Promise<Context>;
   /** Cap for JSON bodies. */
   maxJsonBytes: number;
   /** Cap for multipart bodies (uploads): the photo limit plus room for the other fields. */
@@ -83,7 +84,7 @@ const STREAM_HEADERS = new Set(['x-content-type-options', 'cross-origin-resource
  * The request as the API sees it. Only the raw request and response are captured: a
  * subscription keeps its context for hours, and Fastify's wrappers need not live as long.
  */
-function requestInfo(request: FastifyRequest, reply: FastifyReply): RequestInfo {
+function contextRequest(request: FastifyRequest, reply: FastifyReply): ContextRequest {
   const { raw } = request;
   const res = reply.raw;
   return {
@@ -141,7 +142,7 @@ export async function trpcRoute(
           if (!STREAM_HEADERS.has(name)) reply.raw.removeHeader(name);
         }
         const served = await sse.handle(request.raw, reply.raw, request.params.path, () =>
-          options.createContext(requestInfo(request, reply)),
+          options.createContext(contextRequest(request, reply)),
         );
         if (served) return;
         for (const [name, value] of Object.entries(documentHeaders)) {
@@ -160,12 +161,13 @@ export async function trpcRoute(
         res: reply.raw,
         path: request.params.path,
         maxBodySize: multipart ? options.maxMultipartBytes : options.maxJsonBytes,
+        maxBatchSize: MAX_BATCH_CALLS,
         // A 429 says when to come back (`Retry-After`), as its message does.
         responseMeta: retryAfterMeta,
         createContext: () =>
           refused
             ? Promise.reject(restarting(options.retryAfterSeconds))
-            : options.createContext(requestInfo(request, reply)),
+            : options.createContext(contextRequest(request, reply)),
         onError: ({ error, path }) => {
           if (error.code === 'INTERNAL_SERVER_ERROR') {
             request.log.error({ err: error.cause ?? error, path }, 'tRPC procedure failed');

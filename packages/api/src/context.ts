@@ -31,7 +31,7 @@ export interface ApiDeps {
 }
 
 /** One request, described without any web framework. */
-export interface RequestInfo {
+export interface ContextRequest {
   headers: Headers;
   /** The client's address, for rate limits. */
   ip: string;
@@ -70,7 +70,7 @@ export function readBearerToken(header: string | null): string | null {
   throw new TRPCError({ code: 'UNAUTHORIZED', message: cause.message, cause });
 }
 
-export async function createContext(deps: ApiDeps, request: RequestInfo) {
+export async function createContext(deps: ApiDeps, request: ContextRequest) {
   const { auth } = deps;
   let user: User | null = null;
   let session: Session | null = null;

@@ -2,7 +2,7 @@ import type { inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from './root';
 
 export { createAuth, hashSessionId, SESSION_COOKIE } from './auth/lucia';
-export { type Context, createContext, type RequestInfo } from './context';
+export { type Context, type ContextRequest, createContext } from './context';
 export { ServiceBusyError, TooManyRequestsError } from './errors';
 export { createRateLimits, type RateLimitOptions } from './rate-limit';
 export { retryAfterMeta } from './response-meta';

@@ -2,6 +2,7 @@ import {
   AuthMessages,
   formatMegabytes,
   InputMessages,
+  MAX_BATCH_CALLS,
   MAX_JSON_BODY_BYTES,
   PostMessages,
 } from '@photogram/contracts';
@@ -71,6 +72,10 @@ function personMessage(
   }
   // A body that is not JSON at all fails in JSON.parse, whatever code tRPC gives it.
   if (cause instanceof SyntaxError) return plainMessages.PARSE_ERROR ?? UNREADABLE;
+  // tRPC's refusal of a batch over `maxBatchSize` (its own words, matched in a test).
+  if (error.code === 'BAD_REQUEST' && error.message === 'Batch call exceeds maximum size') {
+    return `That request carries too many calls: batch at most ${MAX_BATCH_CALLS} at once.`;
+  }
   switch (error.code) {
     case 'PAYLOAD_TOO_LARGE':
       return (where.path === 'posts.upload' || where.path === 'users.updateAvatar') &&

@@ -1,3 +1,4 @@
+import { MAX_BATCH_CALLS } from '@photogram/contracts/limits';
 import {
   createTRPCClient,
   httpBatchLink,
@@ -106,7 +107,12 @@ export function createPhotogramClient(options: PhotogramClientOptions): Photogra
         false: splitLink({
           condition: (op) => isNonJsonSerializable(op.input),
           true: httpLink({ url, transformer: superjson, fetch: authedFetch }),
-          false: httpBatchLink({ url, transformer: superjson, fetch: authedFetch }),
+          false: httpBatchLink({
+            url,
+            transformer: superjson,
+            fetch: authedFetch,
+            maxItems: MAX_BATCH_CALLS,
+          }),
         }),
       }),
     ],

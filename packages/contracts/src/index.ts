@@ -3,6 +3,7 @@ export * from './avatars';
 export * from './comments';
 export * from './ids';
 export * from './input';
+export * from './limits';
 export * from './mentions';
 export * from './notifications';
 export * from './pagination';

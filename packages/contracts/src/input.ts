@@ -6,9 +6,6 @@ import { z } from 'zod';
  * "expected object, received undefined".
  */
 
-/** The largest JSON request body the API reads (uploads have their own limit). */
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
-
 export const InputMessages = {
   notAnObject: 'The input must be an object of named fields, such as {"limit": 20}.',
   wholeNumber: (field: string) => `${field} must be a whole number.`,

@@ -1,4 +1,5 @@
 import type { AppRouter } from '@photogram/api';
+import { MAX_BATCH_CALLS } from '@photogram/contracts';
 import { QueryClient } from '@tanstack/react-query';
 import {
   createTRPCClient,
@@ -39,7 +40,7 @@ export const trpcClient = createTRPCClient<AppRouter>({
       false: splitLink({
         condition: (op) => isNonJsonSerializable(op.input),
         true: httpLink({ url, transformer: superjson }),
-        false: httpBatchLink({ url, transformer: superjson }),
+        false: httpBatchLink({ url, transformer: superjson, maxItems: MAX_BATCH_CALLS }),
       }),
     }),
   ],

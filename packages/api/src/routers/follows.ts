@@ -14,15 +14,13 @@ export const followsRouter = {
     .mutation(({ ctx, input }) =>
       unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
     ),
-  setNotify: protectedProcedure
-    .input(SetNotifyInput)
-    .mutation(({ ctx, input }) =>
-      setNotify(ctx.db, {
-        followerId: ctx.user.id,
-        followeeId: input.userId,
-        notify: input.notify,
-      }),
-    ),
+  setNotify: protectedProcedure.input(SetNotifyInput).mutation(({ ctx, input }) =>
+    setNotify(ctx.db, {
+      followerId: ctx.user.id,
+      followeeId: input.userId,
+      notify: input.notify,
+    }),
+  ),
   followers: publicProcedure
     .input(FollowListInput)
     .query(({ ctx, input }) => listFollows(ctx.db, { ...input, direction: 'followers' })),
