@@ -2,7 +2,7 @@
  * `npm run bench`: fan-out, reconnect-storm, upload and feed measurements against real
  * servers started as child processes, printed as one table on stdout (progress goes to
  * stderr). Results are printed, not asserted. Knobs (read here only):
- *   BENCH_ONLY=fanout,reconnect,upload,feed,hostile  which parts to run (default: all)
+ *   BENCH_ONLY=fanout,reconnect,upload,feed,hostile,idle  which parts to run (default: all)
  *   BENCH_SUBSCRIBERS=1000,10000      fan-out and reconnect-storm sizes
  *   BENCH_SERVERS=raw,trpc-sse,stock  fan-out servers
  *   BENCH_RECONNECT=retry,herd        reconnect storms, one server restart each: clients
@@ -14,19 +14,22 @@
  *   BENCH_SERVER_ENV=K=V,…            more environment for the hostile-load server (e.g.
  *                                     MALLOC_MMAP_THRESHOLD_=131072, to compare allocators)
  *   BENCH_CPU_PROF=/tmp/prof          V8 CPU profiles of the servers, written when each exits
- *   DATABASE_URL=postgres://…         run on PostgreSQL (a fresh database per server) instead of PGlite
+ *   BENCH_IDLE_SETTLE_MS=3000         how long the idle servers sit before each RSS reading
+ *   DATABASE_URL=postgres://…         run on PostgreSQL (a fresh database per server) instead of PGlite;
+ *                                     the idle part runs on both
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
 import { type FeedRun, runFeed } from './feed';
 import { type HostileRun, runHostile } from './hostile';
+import { type IdleRun, runIdle } from './idle';
 import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
 import { runUploads, type UploadRun } from './upload';
 
-const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'hostile'] as const;
+const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'hostile', 'idle'] as const;
 const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
 const POLICIES = ['retry', 'herd'] as const;
 
@@ -64,6 +67,7 @@ const [sequentialUploads = 20, parallelUploads = 40] = numbers('BENCH_UPLOADS', 
 const [feedPosts = 1_000_000] = numbers('BENCH_FEED_POSTS', '1000000');
 const [feedCalls = 200] = numbers('BENCH_FEED_CALLS', '200');
 const [hostileStalled = 300, hostileBombs = 8] = numbers('BENCH_HOSTILE', '300,8');
+const [idleSettleMs = 3_000] = numbers('BENCH_IDLE_SETTLE_MS', '3000');
 const databaseUrl = process.env.DATABASE_URL || undefined;
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -80,6 +84,8 @@ let feed: FeedRun | null = null;
 let feedError: string | null = null;
 let hostile: HostileRun | null = null;
 let hostileError: string | null = null;
+let idle: IdleRun[] = [];
+let idleError: string | null = null;
 
 if (parts.includes('fanout')) {
   for (const subscribers of subscriberCounts) {
@@ -146,6 +152,16 @@ if (parts.includes('hostile')) {
   } catch (error: unknown) {
     hostileError = error instanceof Error ? error.message : String(error);
     log(`  failed: ${hostileError}`);
+  }
+}
+
+if (parts.includes('idle')) {
+  log('idle');
+  try {
+    idle = await runIdle({ databaseUrl, settleMs: idleSettleMs, log });
+  } catch (error: unknown) {
+    idleError = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${idleError}`);
   }
 }
 
@@ -384,6 +400,34 @@ if (hostile) {
   notes.push(`hostile load: failed: ${hostileError}`);
 }
 
+const engineNames = { pglite: 'embedded PGlite', postgres: 'PostgreSQL' } as const;
+for (const run of idle) {
+  const baseline = idle.find((other) => other.database === 'postgres' && other.start === run.start);
+  rows.push([
+    `idle server: ${engineNames[run.database]}, ${run.start === 'new' ? 'a new database' : 'restarted on it'}`,
+    transportName(run.transport),
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    baseline ? `${num(run.warmMiB / baseline.warmMiB, 2)}×` : '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    '—',
+    `${num(run.startedMiB, 0)} → ${num(run.warmMiB, 0)}`,
+  ]);
+  notes.push(
+    `idle server, ${engineNames[run.database]}, ${run.start === 'new' ? 'new database' : 'restarted'}: at most ${num(run.peakMiB, 0)} MiB (VmHWM), V8 heap ${num(run.heapUsedMiB, 0)} MiB after gc() at the end.`,
+  );
+}
+if (idleError) notes.push(`idle server: failed: ${idleError}`);
+if (parts.includes('idle') && !databaseUrl) {
+  notes.push('idle server: PostgreSQL not measured (no DATABASE_URL), so no ratio.');
+}
+
 const seconds = Math.round((performance.now() - runStarted) / 1000);
 /** The commit measured, and whether the working tree differed from it. */
 function revision(): string {
@@ -407,7 +451,10 @@ const footer = [
     ? `hostile load: one server; /healthz called one after another (20 ms apart) for 4 s in each window: idle; then with ${count(hostileStalled)} POST /trpc/auth.signIn that promise 4 KiB of body, send 20 bytes and stall, and ${hostileBombs} uploads kept in flight (each answered one replaced at once) of a 10000×10000 progressive JPEG (${num(hostile.bombBytes / MiB, 2)} MiB); then the same with a 6000×4000 progressive JPEG with photo-like detail (${num(hostile.heavyBytes / MiB, 2)} MiB), which is really decoded. server RSS MiB: before the window (after gc()) → highest sampled from /proc every 10 ms → after the window (after gc()).`
     : '',
   'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
-  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed|hostile npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
+  parts.includes('idle')
+    ? `idle server: Photogram as the bench starts it (node --import tsx, bus: memory, with the bench's IPC hooks; npm start adds tsx's own CLI process), each on a database of its own, started on it and then restarted on it; server RSS MiB: VmRSS from /proc ${num(idleSettleMs / 1000)} s after it listens → ${num(idleSettleMs / 1000)} s after a warm-up (a person signs up, uploads a small photo and reads five feed pages), no gc() forced; last ÷ raw here: the warm figure ÷ PostgreSQL's in the same run.`
+    : '',
+  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed|hostile|idle npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
 ];
 
 const padded = rows.map((row) => [
