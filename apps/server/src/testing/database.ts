@@ -78,7 +78,7 @@ const TEMPLATE_PREFIX = 'photogram_template_';
 const TEST_PREFIX = 'photogram_test_';
 /** Test databases older than this are a crashed run's leftovers. */
 const STALE_TEST_MS = 6 * 60 * 60 * 1000;
-/** Templates of other migrations older than this are no run's any more. */
+/** Templates of other code that no run has wanted for this long are swept. */
 const STALE_TEMPLATE_MS = 60 * 60 * 1000;
 
 function databaseUrl(serverUrl: string, name: string): string {
@@ -92,8 +92,8 @@ function adminConnection(serverUrl: string) {
 }
 
 /**
- * Drops test databases of crashed runs, and templates of other migrations nobody has
- * built for an hour, so that the shared server does not fill up.
+ * Drops test databases of crashed runs, and templates of other code that no run has
+ * wanted for an hour, so that the shared server does not fill up.
  */
 async function sweep(admin: postgres.Sql, keep: string) {
   const rows = await admin<Array<{ datname: string; comment: string | null }>>`
@@ -170,7 +170,7 @@ function postgresTemplate(serverUrl: string): Promise<string> {
   return template;
 }
 
-/** A PostgreSQL database of one test's own, with nothing in it: see `migratedPostgres`. */
+/** A migrated PostgreSQL database of one test's own: see `migratedPostgres`. */
 export interface PostgresTestDatabase {
   url: string;
   name: string;
@@ -190,23 +190,21 @@ export async function migratedPostgres(
   const template = await postgresTemplate(serverUrl);
   // The creation time in the name is what the sweep reads when a run leaves it behind.
   const name = `${TEST_PREFIX}${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  const admin = adminConnection(serverUrl);
-  try {
-    await admin.unsafe(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
-  } catch (error: unknown) {
-    await admin.end({ timeout: 5 });
-    throw error;
-  }
+  // A connection for each statement, not one held for the test's length: the shared
+  // server's connection slots are few, and many runs use them at once.
+  const once = async (statement: string) => {
+    const admin = adminConnection(serverUrl);
+    try {
+      await admin.unsafe(statement);
+    } finally {
+      await admin.end({ timeout: 5 });
+    }
+  };
+  await once(`CREATE DATABASE "${name}" TEMPLATE "${template}"`);
   return {
     url: databaseUrl(serverUrl, name),
     name,
-    async drop() {
-      try {
-        await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-      } finally {
-        await admin.end({ timeout: 5 });
-      }
-    },
+    drop: () => once(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`),
   };
 }
 
