@@ -14,5 +14,7 @@ export default defineConfig({
     globalSetup: ['./vitest.global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A committed `test.only` would quietly skip the rest of its file.
+    allowOnly: false,
   },
 });

@@ -141,7 +141,7 @@ describe.each(['trpc-sse', 'stock'] as const)('on the %s transport', (sseTranspo
       watch,
       server.database.db,
       user.id,
-      { afterSeq: delivered.length },
+      { lastEventId: delivered.length },
     );
     expect(received).toEqual(missed);
     expect(missed.at(-1)).toBe('5');

@@ -104,17 +104,17 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
 
 /**
  * The event ids (`seq`) of the recipient's notifications in the database, in order,
- * after `afterSeq`: exactly what a subscriber that started there must have received.
+ * after `lastEventId`: exactly what a subscriber that started there must have received.
  */
 export async function eventIdsInDatabase(
   db: Database,
   userId: string,
-  afterSeq = 0,
+  lastEventId = 0,
 ): Promise<string[]> {
   const rows = await db
     .select({ seq: notifications.seq })
     .from(notifications)
-    .where(and(eq(notifications.recipientId, userId), gt(notifications.seq, afterSeq)))
+    .where(and(eq(notifications.recipientId, userId), gt(notifications.seq, lastEventId)))
     .orderBy(asc(notifications.seq));
   return rows.map((row) => String(row.seq));
 }
@@ -128,9 +128,9 @@ export async function deliveredAndExpected(
   watch: ReturnType<typeof watchUploads>,
   db: Database,
   userId: string,
-  options: { afterSeq?: number; timeoutMs?: number } = {},
+  options: { lastEventId?: number; timeoutMs?: number } = {},
 ): Promise<{ received: string[]; expected: string[] }> {
-  const expected = await eventIdsInDatabase(db, userId, options.afterSeq);
+  const expected = await eventIdsInDatabase(db, userId, options.lastEventId);
   return { received: await receivedOnceExpected(watch, expected, options.timeoutMs), expected };
 }
 
