@@ -62,7 +62,16 @@ export class FrameWriter {
     if (this.ended) return;
     const { res } = this;
     const socket = res.socket;
-    if (socket && res.headersSent && res.chunkedEncoding) {
+    // Straight to the socket only when `res` holds nothing back: Node 24 keeps the head and
+    // the first chunk in the response itself until it uncorks on the next tick (Node 20
+    // hands them to the socket at once), and a frame written past them would reach the
+    // client before the status line.
+    if (
+      socket &&
+      res.headersSent &&
+      res.chunkedEncoding &&
+      res.writableLength === socket.writableLength
+    ) {
       socket.write(`${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`);
     } else {
       res.write(frame);
@@ -72,11 +81,17 @@ export class FrameWriter {
   }
 
   /**
-   * Whether the socket is past its high-water mark: the pump then lets the event loop run
-   * once (corked frames go out, the socket can drain) before it asks for the next value.
+   * Whether the socket is past its high-water mark, or the response still holds its head
+   * back: the pump then lets the event loop run once (corked frames go out, the socket can
+   * drain) before it asks for the next value.
    */
   get needsDrain(): boolean {
-    return this.res.socket?.writableNeedDrain ?? false;
+    const { res } = this;
+    const socket = res.socket;
+    if (!socket) return false;
+    // Also while `res` itself holds bytes back (Node 24, until it uncorks): the frames
+    // would pile up there, behind the head, instead of going out.
+    return socket.writableNeedDrain || res.writableLength > socket.writableLength;
   }
 
   /** Ends the response cleanly, after `lastFrame` if given, and aborts the procedure. */
