@@ -164,22 +164,50 @@ export const notifications = pgTable(
     recipientId: text('recipient_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /**
+     * `upload`, `follow`, `like`, `comment` or `mention`. Uploads and the rest count
+     * their `seq` apart: `onUpload` and `onActivity` are two streams.
+     */
+    type: text('type').notNull().default('upload'),
     seq: bigint('seq', { mode: 'number' }).notNull(),
     actorId: text('actor_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
-    postId: bigint('post_id', { mode: 'number' })
-      .notNull()
-      .references(() => posts.id, { onDelete: 'cascade' }),
+    /** The post it is about; null for a follow. */
+    postId: bigint('post_id', { mode: 'number' }).references(() => posts.id, {
+      onDelete: 'cascade',
+    }),
+    /** The comment of a `comment` or comment `mention`: deleting the comment withdraws it. */
+    commentId: bigint('comment_id', { mode: 'number' }).references(() => comments.id, {
+      onDelete: 'cascade',
+    }),
+    /**
+     * The inbox row it belongs to (`like:<post>:<hour>`, `comment:<post>:<hour>`,
+     * `follow:<hour>`, the hour the group started); null: a row of its own.
+     */
+    groupKey: text('group_key'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     readAt: timestamp('read_at', { withTimezone: true }),
   },
   (t) => [
     index('notifications_recipient_id_id_idx').on(t.recipientId, t.id),
-    // Replay and catch-up read "this recipient's rows after seq N" from this one.
-    uniqueIndex('notifications_recipient_id_seq_key').on(t.recipientId, t.seq),
+    // Replay and catch-up read "this recipient's rows after seq N" of one stream from these.
+    uniqueIndex('notifications_recipient_id_seq_key')
+      .on(t.recipientId, t.seq)
+      .where(sql`${t.type} = 'upload'`),
+    uniqueIndex('notifications_recipient_id_activity_seq_key')
+      .on(t.recipientId, t.seq)
+      .where(sql`${t.type} <> 'upload'`),
+    // Grouping and withdrawal find "this recipient's latest like of post P" here.
+    index('notifications_recipient_type_post_idx').on(t.recipientId, t.type, t.postId, t.id),
     index('notifications_recipient_unread_idx').on(t.recipientId).where(sql`${t.readAt} is null`),
     index('notifications_post_id_idx').on(t.postId),
+    index('notifications_comment_id_idx').on(t.commentId),
+    check(
+      'notifications_type_check',
+      sql`${t.type} in ('upload', 'follow', 'like', 'comment', 'mention')`,
+    ),
+    check('notifications_post_check', sql`(${t.type} = 'follow') = (${t.postId} is null)`),
   ],
 );
 export type Notification = typeof notifications.$inferSelect;
@@ -196,6 +224,8 @@ export const notificationHeads = pgTable('notification_heads', {
     .primaryKey()
     .references(() => users.id, { onDelete: 'cascade' }),
   seq: bigint('seq', { mode: 'number' }).notNull(),
+  /** The newest `seq` of the recipient's activity stream (follows, likes, comments, mentions). */
+  activitySeq: bigint('activity_seq', { mode: 'number' }).notNull().default(0),
 });
 export type NotificationHead = typeof notificationHeads.$inferSelect;
 

@@ -41,6 +41,9 @@ export class CredentialRevokedError extends Error {
 export const CATCH_UP: unique symbol = Symbol('catch-up');
 export type BusItem = UploadNotification | typeof CATCH_UP;
 
+/** Which stream a subscription follows: `onUpload`'s or `onActivity`'s. */
+export type StreamKind = 'upload' | 'activity';
+
 /** One user's live notifications; ends when closed or when its queue overflows. */
 export interface BusSubscription extends AsyncIterable<BusItem> {
   /**
@@ -58,6 +61,14 @@ export interface BusSubscription extends AsyncIterable<BusItem> {
 export interface NotificationBus {
   publish(event: UploadEvent): Promise<void>;
   subscribe(userId: string, options: SubscribeOptions): BusSubscription;
+  /**
+   * Tells these recipients' activity streams, in every process, that their activity
+   * grew (after the transaction committed). Activity carries no payload on the bus: an
+   * activity subscription yields only `CATCH_UP`, and its stream reads the database.
+   */
+  publishActivity(recipientIds: readonly string[]): Promise<void>;
+  /** One user's activity subscription: `CATCH_UP` nudges, position in the activity `seq`. */
+  subscribeActivity(userId: string, options: SubscribeOptions): BusSubscription;
   /** Ends, in every process, the subscriptions opened with this session or token. */
   revoke(credentialId: string): Promise<void>;
   /**

@@ -7,6 +7,7 @@ import {
   DEFAULT_MAX_QUEUE,
   type DeliveryObserver,
   type NotificationBus,
+  type StreamKind,
   type SubscribeOptions,
   type UploadEvent,
 } from './bus';
@@ -130,6 +131,8 @@ const deliverChannel = diagnosticsChannel(DELIVER_CHANNEL);
 export class MemoryBus implements NotificationBus {
   // Arrays, not Sets: a person has a handful of tabs, and the fan-out loop walks them.
   readonly #channels = new Map<string, Subscriber[]>();
+  /** The same for activity subscriptions, which are only ever nudged. */
+  readonly #activity = new Map<string, Subscriber[]>();
   readonly #byCredential = new Map<string, Subscriber[]>();
   #observers: DeliveryObserver[] = [];
 
@@ -167,16 +170,41 @@ export class MemoryBus implements NotificationBus {
   }
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {
+    return this.#subscribe(this.#channels, userId, options);
+  }
+
+  subscribeActivity(userId: string, options: SubscribeOptions): BusSubscription {
+    return this.#subscribe(this.#activity, userId, options);
+  }
+
+  async publishActivity(recipientIds: readonly string[]): Promise<void> {
+    this.nudgeActivity(recipientIds);
+  }
+
+  /** Nudges this process's activity subscriptions of these users to read the database. */
+  nudgeActivity(userIds: readonly string[]) {
+    for (const userId of userIds) {
+      const channel = this.#activity.get(userId);
+      if (!channel) continue;
+      for (let index = channel.length - 1; index >= 0; index--) channel[index]?.nudge();
+    }
+  }
+
+  #subscribe(
+    channels: Map<string, Subscriber[]>,
+    userId: string,
+    options: SubscribeOptions,
+  ): Subscriber {
     const credentialId = options.credentialId;
     const subscriber = new Subscriber(
       options.maxQueue ?? DEFAULT_MAX_QUEUE,
       options.onOverflow,
       (gone) => {
-        removeFrom(this.#channels, userId, gone);
+        removeFrom(channels, userId, gone);
         if (credentialId) removeFrom(this.#byCredential, credentialId, gone);
       },
     );
-    addTo(this.#channels, userId, subscriber);
+    addTo(channels, userId, subscriber);
     if (credentialId) addTo(this.#byCredential, credentialId, subscriber);
     return subscriber;
   }
@@ -197,13 +225,14 @@ export class MemoryBus implements NotificationBus {
   async check(): Promise<void> {}
 
   /**
-   * Nudges every subscription whose position is behind its recipient's head (`seq`) to
-   * catch up from the database; returns how many were nudged.
+   * Nudges every subscription of the stream whose position is behind its recipient's
+   * head (`seq`, or `activity_seq`) to catch up from the database; returns how many.
    */
-  nudgeBehind(heads: ReadonlyMap<string, number>): number {
+  nudgeBehind(heads: ReadonlyMap<string, number>, stream: StreamKind = 'upload'): number {
+    const channels = stream === 'upload' ? this.#channels : this.#activity;
     let nudged = 0;
     for (const [userId, head] of heads) {
-      const channel = this.#channels.get(userId);
+      const channel = channels.get(userId);
       if (!channel) continue;
       // Backwards: a subscriber that overflows leaves the array during the loop.
       for (let index = channel.length - 1; index >= 0; index--) {
@@ -217,15 +246,17 @@ export class MemoryBus implements NotificationBus {
     return nudged;
   }
 
-  /** Users with at least one open subscription here. */
-  connectedUserIds(): string[] {
-    return [...this.#channels.keys()];
+  /** Users with at least one open subscription of the stream here. */
+  connectedUserIds(stream: StreamKind = 'upload'): string[] {
+    return [...(stream === 'upload' ? this.#channels : this.#activity).keys()];
   }
 
   async close(): Promise<void> {
     // Copies: each close removes the subscriber from its channel.
-    for (const channel of [...this.#channels.values()]) {
-      for (const subscriber of [...channel]) subscriber.close();
+    for (const channels of [this.#channels, this.#activity]) {
+      for (const channel of [...channels.values()]) {
+        for (const subscriber of [...channel]) subscriber.close();
+      }
     }
   }
 }

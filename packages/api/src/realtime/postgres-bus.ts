@@ -12,6 +12,8 @@ import { MemoryBus } from './memory-bus';
 
 export const UPLOADS_CHANNEL = 'photogram_uploads';
 export const REVOCATIONS_CHANNEL = 'photogram_revocations';
+/** Payload: the recipients' ids, comma-separated (a like, comment or follow has one). */
+export const ACTIVITY_CHANNEL = 'photogram_activity';
 /** Each process NOTIFYs itself here to prove its LISTEN connection hears (`check()`). */
 export const PING_CHANNEL = 'photogram_ping';
 // Keeps each lookup well under PostgreSQL's 65,535 bind parameters.
@@ -19,6 +21,7 @@ const RECIPIENT_CHUNK = 5_000;
 /** How often the heads of connected recipients are compared with their subscriptions. */
 export const DEFAULT_HEAD_CHECK_INTERVAL_MS = 10_000;
 const PING_TIMEOUT_MS = 2_000;
+const ACTIVITY_CHUNK = 100;
 
 export interface PostgresBusOptions {
   db: Database;
@@ -38,7 +41,9 @@ export interface PostgresBusOptions {
 /**
  * Many server processes on one database. Publishing sends one NOTIFY per upload whose
  * payload is the post id; every process LISTENs, asks the database once which of its
- * connected users were recipients, and hands those to its local memory bus.
+ * connected users were recipients, and hands those to its local memory bus. Activity
+ * (follows, likes, comments, mentions) sends one NOTIFY of its recipients' ids; each
+ * process nudges those people's activity subscriptions to read the database.
  *
  * A NOTIFY is fire-and-forget: one sent while a process was not listening (its LISTEN
  * connection lost, PostgreSQL restarting) or never sent (the publisher died between
@@ -61,7 +66,7 @@ export class PostgresBus implements NotificationBus {
   static async start(options: PostgresBusOptions): Promise<PostgresBus> {
     const bus = new PostgresBus(options);
     bus.#listener = await options.listen({
-      channels: [UPLOADS_CHANNEL, REVOCATIONS_CHANNEL, PING_CHANNEL],
+      channels: [UPLOADS_CHANNEL, ACTIVITY_CHANNEL, REVOCATIONS_CHANNEL, PING_CHANNEL],
       // The pid tells operators (and fault tests) whose LISTEN connection this is.
       applicationName: options.applicationName ?? `photogram-listen-${process.pid}`,
       onNotify: (channel, payload) => bus.#onNotify(channel, payload),
@@ -97,6 +102,21 @@ export class PostgresBus implements NotificationBus {
 
   subscribe(userId: string, options: SubscribeOptions): BusSubscription {
     return this.#local.subscribe(userId, options);
+  }
+
+  subscribeActivity(userId: string, options: SubscribeOptions): BusSubscription {
+    return this.#local.subscribeActivity(userId, options);
+  }
+
+  async publishActivity(recipientIds: readonly string[]): Promise<void> {
+    // Ids are short (see `textId`); a comment's author and ten mentions fit one NOTIFY
+    // (8,000 bytes) many times over, but a long list is sent in pieces all the same.
+    for (let start = 0; start < recipientIds.length; start += ACTIVITY_CHUNK) {
+      await this.#options.notify(
+        ACTIVITY_CHANNEL,
+        recipientIds.slice(start, start + ACTIVITY_CHUNK).join(','),
+      );
+    }
   }
 
   async revoke(credentialId: string): Promise<void> {
@@ -142,14 +162,17 @@ export class PostgresBus implements NotificationBus {
   }
 
   async #nudgeBehind() {
-    const connected = this.#local.connectedUserIds();
-    if (connected.length === 0) return;
-    const heads = await notificationHeadsOf(this.#options.db, { userIds: connected });
-    this.#local.nudgeBehind(heads);
+    for (const stream of ['upload', 'activity'] as const) {
+      const connected = this.#local.connectedUserIds(stream);
+      if (connected.length === 0) continue;
+      const heads = await notificationHeadsOf(this.#options.db, { userIds: connected, stream });
+      this.#local.nudgeBehind(heads, stream);
+    }
   }
 
   #onNotify(channel: string, payload: string) {
     if (channel === UPLOADS_CHANNEL) this.#receive(payload).catch(this.#options.onError);
+    else if (channel === ACTIVITY_CHANNEL) this.#local.nudgeActivity(payload.split(','));
     else if (channel === REVOCATIONS_CHANNEL) this.#local.revokeHere(payload);
     else if (channel === PING_CHANNEL) this.#pings.get(payload)?.();
   }

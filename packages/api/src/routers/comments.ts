@@ -9,7 +9,7 @@ export const commentsRouter = {
     .query(({ ctx, input }) => listComments(ctx.db, input)),
   add: protectedProcedure
     .input(AddCommentInput)
-    .mutation(({ ctx, input }) => addComment(ctx.db, { ...input, authorId: ctx.user.id })),
+    .mutation(({ ctx, input }) => addComment(ctx, { ...input, authorId: ctx.user.id })),
   delete: protectedProcedure
     .input(DeleteCommentInput)
     .mutation(({ ctx, input }) => deleteComment(ctx.db, { ...input, userId: ctx.user.id })),

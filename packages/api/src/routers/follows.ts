@@ -7,7 +7,7 @@ export const followsRouter = {
   follow: protectedProcedure
     .input(UserIdInput)
     .mutation(({ ctx, input }) =>
-      follow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
+      follow(ctx, { followerId: ctx.user.id, followeeId: input.userId }),
     ),
   unfollow: protectedProcedure
     .input(UserIdInput)

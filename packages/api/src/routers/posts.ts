@@ -52,7 +52,7 @@ export const postsRouter = {
 
   like: protectedProcedure
     .input(PostIdInput)
-    .mutation(({ ctx, input }) => likePost(ctx.db, { postId: input.postId, userId: ctx.user.id })),
+    .mutation(({ ctx, input }) => likePost(ctx, { postId: input.postId, userId: ctx.user.id })),
 
   unlike: protectedProcedure
     .input(PostIdInput)

@@ -2,6 +2,7 @@ import { type Comment, CommentMessages, PostMessages } from '@photogram/contract
 import { comments, type Database, posts, queryRows, users } from '@photogram/db';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
+import { type ActivityDeps, mentionActivities, publishActivity, recordActivity } from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
@@ -58,31 +59,61 @@ export async function listComments(
   return toPage(rows, params.limit, toComment, (row) => row.id);
 }
 
-/** Adds a comment and counts it on the post, in one transaction. */
+/**
+ * Adds a comment and counts it on the post, in one transaction, with its notifications:
+ * the post's author hears of the comment, each person @mentioned (at most ten) of the
+ * mention; the writer hears of neither.
+ */
 export async function addComment(
-  db: Database,
+  deps: ActivityDeps,
   params: { postId: string; authorId: string; body: string },
 ): Promise<Comment> {
   const postId = Number(params.postId);
-  return db.transaction(async (tx) => {
+  let recipients: string[] = [];
+  const comment = await deps.db.transaction(async (tx) => {
     // Counting first locks the post row, so a delete of the post cannot slip in between.
     const counted = await queryRows(
       tx,
-      sql`update ${posts} set comment_count = comment_count + 1 where id = ${postId} returning id`,
+      sql`update ${posts} set comment_count = comment_count + 1 where id = ${postId}
+          returning id, author_id`,
     );
-    if (counted.length === 0) throw new NotFoundError(PostMessages.postNotFound);
+    const [post] = counted;
+    if (!post) throw new NotFoundError(PostMessages.postNotFound);
+    const postAuthorId = String(post.author_id);
     const [inserted] = await tx
       .insert(comments)
       .values({ postId, authorId: params.authorId, body: params.body })
       .returning({ id: comments.id });
     if (!inserted) throw new Error('insert into comments returned no row');
+    const mentions = await mentionActivities(tx, {
+      text: params.body,
+      actorId: params.authorId,
+      postId,
+      commentId: inserted.id,
+      skip: postAuthorId,
+    });
+    recipients = await recordActivity(tx, [
+      {
+        type: 'comment',
+        recipientId: postAuthorId,
+        actorId: params.authorId,
+        postId,
+        commentId: inserted.id,
+      },
+      ...mentions,
+    ]);
     const [row] = await selectComments(tx).where(eq(comments.id, inserted.id));
     if (!row) throw new Error('a comment just inserted could not be read');
     return toComment(row);
   });
+  await publishActivity(deps, recipients);
+  return comment;
 }
 
-/** Deletes a comment: its author may, and so may the author of the post it is on. */
+/**
+ * Deletes a comment: its author may, and so may the author of the post it is on. Its
+ * notifications (the comment's and its mentions') go with it.
+ */
 export async function deleteComment(
   db: Database,
   params: { commentId: string; userId: string },

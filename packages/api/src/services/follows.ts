@@ -2,6 +2,13 @@ import { UserMessages, type UserSummary } from '@photogram/contracts';
 import { type Database, follows, users } from '@photogram/db';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { NotFoundError, ValidationError } from '../errors';
+import {
+  type ActivityDeps,
+  publishActivity,
+  recordActivity,
+  toldBefore,
+  withdrawActivity,
+} from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, userSummaryColumns } from './user-summary';
 
@@ -10,12 +17,32 @@ async function assertUserExists(db: Database, userId: string) {
   if (!row) throw new NotFoundError(UserMessages.userNotFound);
 }
 
-/** Idempotent: following someone already followed changes nothing. */
-export async function follow(db: Database, params: { followerId: string; followeeId: string }) {
+/**
+ * Idempotent: following someone already followed changes nothing. A new follow tells
+ * the person followed (once: following again after an unfollow does not tell again).
+ */
+export async function follow(
+  deps: ActivityDeps,
+  params: { followerId: string; followeeId: string },
+) {
   if (params.followerId === params.followeeId)
     throw new ValidationError(UserMessages.cannotFollowSelf);
-  await assertUserExists(db, params.followeeId);
-  await db.insert(follows).values(params).onConflictDoNothing();
+  await assertUserExists(deps.db, params.followeeId);
+  const activity = {
+    type: 'follow' as const,
+    recipientId: params.followeeId,
+    actorId: params.followerId,
+  };
+  const recipients = await deps.db.transaction(async (tx) => {
+    const added = await tx
+      .insert(follows)
+      .values(params)
+      .onConflictDoNothing()
+      .returning({ id: follows.id });
+    if (added.length === 0 || (await toldBefore(tx, activity))) return [];
+    return recordActivity(tx, [activity]);
+  });
+  await publishActivity(deps, recipients);
   return { following: true };
 }
 
@@ -39,16 +66,25 @@ export async function setNotify(
   return { notify: params.notify };
 }
 
-/** Idempotent: unfollowing someone not followed changes nothing. */
+/** Idempotent: unfollowing someone not followed changes nothing. Withdraws an unread follow notification. */
 export async function unfollow(db: Database, params: { followerId: string; followeeId: string }) {
   if (params.followerId === params.followeeId)
     throw new ValidationError(UserMessages.cannotFollowSelf);
   await assertUserExists(db, params.followeeId);
-  await db
-    .delete(follows)
-    .where(
-      and(eq(follows.followerId, params.followerId), eq(follows.followeeId, params.followeeId)),
-    );
+  await db.transaction(async (tx) => {
+    const removed = await tx
+      .delete(follows)
+      .where(
+        and(eq(follows.followerId, params.followerId), eq(follows.followeeId, params.followeeId)),
+      )
+      .returning({ id: follows.id });
+    if (removed.length === 0) return;
+    await withdrawActivity(tx, {
+      type: 'follow',
+      recipientId: params.followeeId,
+      actorId: params.followerId,
+    });
+  });
   return { following: false };
 }
 

@@ -10,6 +10,13 @@ import {
 } from '@photogram/db';
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors';
+import {
+  type ActivityDeps,
+  publishActivity,
+  recordActivity,
+  toldBefore,
+  withdrawActivity,
+} from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, userSummaryColumns } from './user-summary';
 
@@ -39,14 +46,16 @@ async function currentCount(db: Database | Transaction, postId: number, liked: b
 /**
  * Likes a post; liking it again changes nothing. The like and the count change are one
  * statement: of many concurrent likes by one person the first inserts the row, the
- * others wait on its primary key, find it there and leave the count alone.
+ * others wait on its primary key, find it there and leave the count alone. A new like
+ * notifies the post's author (once per person and post, never for their own post).
  */
 export async function likePost(
-  db: Database,
+  deps: ActivityDeps,
   params: { postId: string; userId: string },
 ): Promise<LikeResult> {
   const postId = Number(params.postId);
-  return db.transaction(async (tx) => {
+  let recipients: string[] = [];
+  const result = await deps.db.transaction(async (tx) => {
     const rows = await likeStatement(
       tx,
       sql`with liked as (
@@ -57,15 +66,25 @@ export async function likePost(
           )
           update ${posts} set like_count = like_count + 1
           where id in (select post_id from liked)
-          returning like_count`,
+          returning like_count, author_id`,
     );
     const [row] = rows;
-    if (row) return { liked: true, likeCount: Number(row.like_count) };
-    return currentCount(tx, postId, true);
+    if (!row) return currentCount(tx, postId, true);
+    // Only a like that was not there before tells the author, and only once.
+    const activity = {
+      type: 'like' as const,
+      recipientId: String(row.author_id),
+      actorId: params.userId,
+      postId,
+    };
+    if (!(await toldBefore(tx, activity))) recipients = await recordActivity(tx, [activity]);
+    return { liked: true, likeCount: Number(row.like_count) };
   });
+  await publishActivity(deps, recipients);
+  return result;
 }
 
-/** Takes a like back; unliking a post not liked changes nothing. */
+/** Takes a like back; unliking a post not liked changes nothing. Withdraws its unread notification. */
 export async function unlikePost(
   db: Database,
   params: { postId: string; userId: string },
@@ -81,11 +100,17 @@ export async function unlikePost(
           )
           update ${posts} set like_count = like_count - 1
           where id in (select post_id from unliked)
-          returning like_count`,
+          returning like_count, author_id`,
     );
     const [row] = rows;
-    if (row) return { liked: false, likeCount: Number(row.like_count) };
-    return currentCount(tx, postId, false);
+    if (!row) return currentCount(tx, postId, false);
+    await withdrawActivity(tx, {
+      type: 'like',
+      recipientId: String(row.author_id),
+      actorId: params.userId,
+      postId,
+    });
+    return { liked: false, likeCount: Number(row.like_count) };
   });
 }
 

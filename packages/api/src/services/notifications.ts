@@ -1,5 +1,12 @@
-import type { UploadNotification } from '@photogram/contracts';
 import {
+  NOTIFICATION_EXCERPT_MAX,
+  type Notification,
+  type NotificationComment,
+  type NotificationPost,
+  type UploadNotification,
+} from '@photogram/contracts';
+import {
+  comments,
   type Database,
   follows,
   notificationHeads,
@@ -8,9 +15,9 @@ import {
   queryRows,
   users,
 } from '@photogram/db';
-import { and, asc, count, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, countDistinct, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { mediaUrl } from '../media/urls';
-import type { UploadEvent } from '../realtime/bus';
+import type { StreamKind, UploadEvent } from '../realtime/bus';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
@@ -53,6 +60,7 @@ export async function fanOutUpload(
 const notificationColumns = {
   id: notifications.id,
   seq: notifications.seq,
+  type: notifications.type,
   recipientId: notifications.recipientId,
   createdAt: notifications.createdAt,
   readAt: notifications.readAt,
@@ -60,64 +68,137 @@ const notificationColumns = {
   postId: posts.id,
   caption: posts.caption,
   thumbKey: posts.thumbKey,
+  commentId: comments.id,
+  commentBody: sql<string | null>`left(${comments.body}, ${NOTIFICATION_EXCERPT_MAX})`,
 };
-type NotificationRow = {
+export type NotificationRow = {
   id: number;
   seq: number;
+  type: string;
   recipientId: string;
   createdAt: Date;
   readAt: Date | null;
   actor: UserSummaryRow;
-  postId: number;
-  caption: string;
-  thumbKey: string;
+  postId: number | null;
+  caption: string | null;
+  thumbKey: string | null;
+  commentId: number | null;
+  commentBody: string | null;
 };
 
-function toNotification(row: NotificationRow): UploadNotification {
+function postOf(row: NotificationRow): NotificationPost {
+  if (row.postId === null || row.caption === null || row.thumbKey === null) {
+    throw new Error(`notification ${row.id} (${row.type}) has no post`);
+  }
+  return { id: String(row.postId), caption: row.caption, thumbUrl: mediaUrl(row.thumbKey) };
+}
+
+function commentOf(row: NotificationRow): NotificationComment | null {
+  return row.commentId === null ? null : { id: String(row.commentId), body: row.commentBody ?? '' };
+}
+
+export function toNotification(row: NotificationRow): Notification {
   // The same key order as `notificationFor` builds live ones: frames compare byte for byte.
-  return {
+  const base = {
     id: String(row.id),
     eventId: String(row.seq),
-    type: 'upload',
     createdAt: row.createdAt,
     read: row.readAt !== null,
     actor: toUserSummary(row.actor),
-    post: { id: String(row.postId), caption: row.caption, thumbUrl: mediaUrl(row.thumbKey) },
   };
+  switch (row.type) {
+    case 'upload':
+      return {
+        id: base.id,
+        eventId: base.eventId,
+        type: 'upload',
+        createdAt: base.createdAt,
+        read: base.read,
+        actor: base.actor,
+        post: postOf(row),
+      };
+    case 'follow':
+      return { ...base, type: 'follow' };
+    case 'like':
+      return { ...base, type: 'like', post: postOf(row) };
+    case 'comment': {
+      const comment = commentOf(row);
+      if (!comment) throw new Error(`comment notification ${row.id} has no comment`);
+      return { ...base, type: 'comment', post: postOf(row), comment };
+    }
+    case 'mention':
+      return { ...base, type: 'mention', post: postOf(row), comment: commentOf(row) };
+    default:
+      throw new Error(`notification ${row.id} has an unknown type ${row.type}`);
+  }
 }
 
-function selectNotifications(db: Database) {
+function toUploadNotification(row: NotificationRow): UploadNotification {
+  const notification = toNotification(row);
+  if (notification.type !== 'upload') throw new Error(`notification ${row.id} is not an upload`);
+  return notification;
+}
+
+/** Every kind of notification, with what it points at (a follow has no post). */
+export function selectNotifications(db: Database) {
   return db
     .select(notificationColumns)
     .from(notifications)
-    .innerJoin(posts, eq(posts.id, notifications.postId))
-    .innerJoin(users, eq(users.id, notifications.actorId));
+    .innerJoin(users, eq(users.id, notifications.actorId))
+    .leftJoin(posts, eq(posts.id, notifications.postId))
+    .leftJoin(comments, eq(comments.id, notifications.commentId));
 }
 
+const isUpload = eq(notifications.type, 'upload');
+
+/** The inbox, newest first: uploads and activity together. */
 export async function listNotifications(
   db: Database,
   params: { userId: string; cursor?: string | null; limit: number },
-) {
+): Promise<{ items: Notification[]; nextCursor: string | null }> {
   const cursor = parseIdCursor(params.cursor);
   const rows = await selectNotifications(db)
     .where(
       and(
         eq(notifications.recipientId, params.userId),
-        cursor === undefined ? undefined : lt(notifications.seq, cursor),
+        cursor === undefined ? undefined : lt(notifications.id, cursor),
       ),
     )
-    // Newest first in commit order, which is the order the live stream delivers in.
-    .orderBy(desc(notifications.seq))
+    // Newest first. Uploads and activity count their `seq` apart; the row id orders both.
+    .orderBy(desc(notifications.id))
     .limit(params.limit + 1);
-  return toPage(rows, params.limit, toNotification, (row) => row.seq);
+  return toPage(rows, params.limit, toNotification, (row) => row.id);
 }
 
+/**
+ * What the inbox shows unread: its rows (groups, see `listGroups`) with at least one
+ * unread notification, so the badge and the inbox agree.
+ */
 export async function unreadCount(db: Database, params: { userId: string }) {
   const [row] = await db
-    .select({ count: count() })
+    .select({ count: countDistinct(groupKeyOf) })
     .from(notifications)
     .where(and(eq(notifications.recipientId, params.userId), isNull(notifications.readAt)));
   return { count: row?.count ?? 0 };
+}
+
+/** The inbox row a notification belongs to: its group, or a row of its own. */
+export const groupKeyOf = sql<string>`coalesce(${notifications.groupKey}, 'n:' || ${notifications.id})`;
+
+/** Marks every notification of one inbox row read; returns how many changed. */
+export async function markGroupRead(db: Database, params: { userId: string; key: string }) {
+  const rows = await db
+    .update(notifications)
+    .set({ readAt: sql`now()` })
+    .where(
+      and(
+        eq(notifications.recipientId, params.userId),
+        isNull(notifications.readAt),
+        sql`${groupKeyOf} = ${params.key}`,
+      ),
+    )
+    .returning({ id: notifications.id });
+  return { count: rows.length };
 }
 
 /** Marks the given notifications of this user read; returns how many changed. */
@@ -137,7 +218,7 @@ export async function markRead(db: Database, params: { userId: string; ids?: str
 }
 
 /**
- * This recipient's notifications after `lastEventId` (a `seq`; 0 for all), oldest first,
+ * This recipient's upload notifications after `lastEventId` (a `seq`; 0 for all), oldest first,
  * read a page at a time.
  * Complete by construction: a recipient's notifications commit in `seq` order, so once
  * seq N is visible every smaller one is too, and any that commit later are larger.
@@ -149,34 +230,44 @@ export async function* notificationsAfter(
   let cursor = params.lastEventId;
   for (;;) {
     const rows = await selectNotifications(db)
-      .where(and(eq(notifications.recipientId, params.userId), gt(notifications.seq, cursor)))
+      .where(
+        and(eq(notifications.recipientId, params.userId), isUpload, gt(notifications.seq, cursor)),
+      )
       .orderBy(asc(notifications.seq))
       .limit(REPLAY_PAGE);
-    for (const row of rows) yield toNotification(row);
+    for (const row of rows) yield toUploadNotification(row);
     const last = rows.at(-1);
     if (!last || rows.length < REPLAY_PAGE) return;
     cursor = last.seq;
   }
 }
 
-/** The recipient's newest `seq` (0 before their first notification). */
-export async function notificationHead(db: Database, params: { userId: string }): Promise<number> {
-  return (await notificationHeadsOf(db, { userIds: [params.userId] })).get(params.userId) ?? 0;
+/** The recipient's newest `seq` in the stream (0 before their first notification). */
+export async function notificationHead(
+  db: Database,
+  params: { userId: string; stream?: StreamKind },
+): Promise<number> {
+  const heads = await notificationHeadsOf(db, {
+    userIds: [params.userId],
+    stream: params.stream ?? 'upload',
+  });
+  return heads.get(params.userId) ?? 0;
 }
 
 /**
- * The newest `seq` of each of these recipients that has one, in one query whatever
- * their number (the ids travel as one JSON parameter).
+ * The newest `seq` of the stream of each of these recipients that has one, in one query
+ * whatever their number (the ids travel as one JSON parameter).
  */
 export async function notificationHeadsOf(
   db: Database,
-  params: { userIds: readonly string[] },
+  params: { userIds: readonly string[]; stream: StreamKind },
 ): Promise<Map<string, number>> {
   const heads = new Map<string, number>();
   if (params.userIds.length === 0) return heads;
+  const column = params.stream === 'upload' ? notificationHeads.seq : notificationHeads.activitySeq;
   const rows = await queryRows(
     db,
-    sql`select recipient_id, seq from ${notificationHeads}
+    sql`select recipient_id, ${column} as seq from ${notificationHeads}
         where recipient_id in (select jsonb_array_elements_text(${JSON.stringify(params.userIds)}::jsonb))`,
   );
   for (const row of rows) heads.set(String(row.recipient_id), Number(row.seq));
@@ -193,13 +284,14 @@ export async function loadUploadEvent(
     .where(
       and(
         eq(notifications.postId, Number(params.postId)),
+        isUpload,
         inArray(notifications.recipientId, params.recipientIds),
       ),
     )
     .orderBy(asc(notifications.id));
   const first = rows[0];
   if (!first) return null;
-  const { id: _id, eventId: _eventId, ...notification } = toNotification(first);
+  const { id: _id, eventId: _eventId, ...notification } = toUploadNotification(first);
   return {
     postId: params.postId,
     notification: { ...notification, read: false },

@@ -7,6 +7,7 @@ import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
+import { mentionActivities, publishActivity, recordActivity } from './activity';
 import { lockMediaKeys, releaseMedia } from './media-keys';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
@@ -120,6 +121,7 @@ export async function createPost(
   const keys = [processed.display.key, processed.thumb.key];
   let post: Post;
   let recipients: Awaited<ReturnType<typeof fanOutUpload>> = [];
+  let mentioned: string[] = [];
   try {
     post = await deps.db.transaction(async (tx) => {
       // Bounded: the fan-out locks the followers' heads, and every upload to a shared
@@ -147,6 +149,15 @@ export async function createPost(
         .returning({ id: posts.id });
       if (!row) throw new Error('insert into posts returned no row');
       recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
+      // "@bob look": bob hears of it (a mention), follower or not.
+      mentioned = await recordActivity(
+        tx,
+        await mentionActivities(tx, {
+          text: params.caption,
+          actorId: params.authorId,
+          postId: row.id,
+        }),
+      );
       return getPost(tx, { postId: String(row.id), viewerId: params.authorId });
     });
   } catch (error: unknown) {
@@ -174,6 +185,7 @@ export async function createPost(
       deps.reportError(error, 'publishing an upload failed');
     });
   }
+  await publishActivity(deps, mentioned);
   return post;
 }
 

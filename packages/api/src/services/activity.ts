@@ -1,0 +1,206 @@
+import {
+  type ActivityNotification,
+  mentionedUsernames,
+  NOTIFICATION_GROUP_SPAN_HOURS,
+} from '@photogram/contracts';
+import { type Database, notificationHeads, notifications, queryRows, users } from '@photogram/db';
+import { and, asc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
+import type { NotificationBus } from '../realtime/bus';
+import { notificationHead, selectNotifications, toNotification } from './notifications';
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+const REPLAY_PAGE = 200;
+
+/** What a service that records activity needs besides the database. */
+export interface ActivityDeps {
+  db: Database;
+  bus: NotificationBus;
+  reportError(error: unknown, message: string): void;
+}
+
+/** One notification of activity to record inside the action's transaction. */
+export interface Activity {
+  type: ActivityNotification['type'];
+  recipientId: string;
+  actorId: string;
+  postId?: number | undefined;
+  commentId?: number | undefined;
+}
+
+/** Likes and comments group per post, follows all together; mentions stand alone. */
+function groupPrefix(activity: Activity): string | null {
+  if (activity.type === 'follow') return 'follow';
+  if (activity.type === 'like' || activity.type === 'comment')
+    return `${activity.type}:${activity.postId}`;
+  return null;
+}
+
+/** Rows of the same kind as `activity` in the recipient's inbox (the index's prefix). */
+function sameKind(activity: Activity, alias: string): SQL {
+  const table = sql.raw(alias);
+  return sql`${table}.recipient_id = ${activity.recipientId} and ${table}.type = ${activity.type}
+    and ${activity.postId === undefined ? sql`${table}.post_id is null` : sql`${table}.post_id = ${activity.postId}`}`;
+}
+
+/**
+ * The inbox row a new notification joins (Mastodon's rule): the latest group of its kind
+ * if that group started less than `NOTIFICATION_GROUP_SPAN_HOURS` ago, else a new group
+ * named after this hour. Concurrent actions at a span's edge may start two groups; the
+ * inbox then shows two rows, nothing is lost.
+ */
+function groupKeyFor(activity: Activity): SQL {
+  const prefix = groupPrefix(activity);
+  if (prefix === null) return sql`null`;
+  const span = sql.raw(`interval '${NOTIFICATION_GROUP_SPAN_HOURS} hours'`);
+  return sql`(
+    select case when latest.started > now() - ${span} then latest.group_key
+                else ${prefix} || ':' || floor(extract(epoch from now()) / 3600)::bigint end
+    from (select 1) as one
+    left join lateral (
+      select n.group_key,
+             (select min(m.created_at) from ${notifications} as m
+              where ${sameKind(activity, 'm')} and m.group_key = n.group_key) as started
+      from ${notifications} as n
+      where ${sameKind(activity, 'n')} and n.group_key is not null
+      order by n.id desc limit 1
+    ) as latest on true
+  )`;
+}
+
+/**
+ * Records activity notifications inside the action's transaction, one statement each:
+ * the recipient's activity head is bumped (locked to commit, so their activity commits
+ * in `seq` order, as uploads do) and the row takes the new `seq`. Nobody is told of
+ * their own action. Returns the recipients to publish to after commit.
+ */
+export async function recordActivity(tx: Transaction, activities: readonly Activity[]) {
+  const recipients: string[] = [];
+  // In recipient order: two actions notifying the same people lock their heads alike.
+  const ordered = activities
+    .filter((activity) => activity.recipientId !== activity.actorId)
+    .sort((a, b) => (a.recipientId < b.recipientId ? -1 : a.recipientId > b.recipientId ? 1 : 0));
+  for (const activity of ordered) {
+    await queryRows(
+      tx,
+      sql`with head as (
+            insert into ${notificationHeads} (recipient_id, seq, activity_seq)
+            values (${activity.recipientId}, 0, 1)
+            on conflict (recipient_id) do update
+              set activity_seq = ${notificationHeads.activitySeq} + 1
+            returning activity_seq
+          )
+          insert into ${notifications}
+            (recipient_id, type, seq, actor_id, post_id, comment_id, group_key)
+          select ${activity.recipientId}, ${activity.type}, head.activity_seq, ${activity.actorId},
+                 ${activity.postId ?? null}::bigint, ${activity.commentId ?? null}::bigint,
+                 ${groupKeyFor(activity)}
+          from head`,
+    );
+    if (!recipients.includes(activity.recipientId)) recipients.push(activity.recipientId);
+  }
+  return recipients;
+}
+
+/**
+ * Whether this person was told of this action before (a like, unliked once it was read,
+ * and liked again): a like or follow notifies once, however often it is toggled.
+ */
+export async function toldBefore(tx: Transaction, activity: Activity): Promise<boolean> {
+  const rows = await queryRows(
+    tx,
+    sql`select 1 from ${notifications} as n
+        where ${sameKind(activity, 'n')} and n.actor_id = ${activity.actorId} limit 1`,
+  );
+  return rows.length > 0;
+}
+
+/**
+ * Takes back the unread notification of an action undone (an unlike, an unfollow); a
+ * read one stays, as what happened. Returns how many went.
+ */
+export async function withdrawActivity(tx: Transaction, activity: Activity): Promise<number> {
+  const rows = await queryRows(
+    tx,
+    sql`delete from ${notifications} as n
+        where ${sameKind(activity, 'n')} and n.actor_id = ${activity.actorId} and n.read_at is null
+        returning n.id`,
+  );
+  return rows.length;
+}
+
+/**
+ * Mentions in a text (a caption, a comment) as activities: existing people only, at most
+ * `MENTIONS_MAX` (the parser's limit), never the writer, and not `skip` (the post's author
+ * commented on, who hears of the comment itself).
+ */
+export async function mentionActivities(
+  tx: Transaction,
+  params: {
+    text: string;
+    actorId: string;
+    postId: number;
+    commentId?: number;
+    skip?: string | undefined;
+  },
+): Promise<Activity[]> {
+  const names = mentionedUsernames(params.text);
+  if (names.length === 0) return [];
+  const found = await tx
+    .select({ id: users.id })
+    .from(users)
+    .where(and(inArray(users.username, names), ne(users.id, params.actorId)));
+  return found
+    .filter((user) => user.id !== params.skip)
+    .map((user) => ({
+      type: 'mention' as const,
+      recipientId: user.id,
+      actorId: params.actorId,
+      postId: params.postId,
+      commentId: params.commentId,
+    }));
+}
+
+/** After commit: tells the recipients' open activity streams; a failure is only logged. */
+export async function publishActivity(deps: ActivityDeps, recipientIds: readonly string[]) {
+  if (recipientIds.length === 0) return;
+  // The rows are committed; a stream that misses the nudge reads them on its next check.
+  await deps.bus.publishActivity(recipientIds).catch((error: unknown) => {
+    deps.reportError(error, 'publishing activity failed');
+  });
+}
+
+/**
+ * This recipient's activity notifications after `lastEventId`, oldest first, a page at
+ * a time. Complete for the same reason as uploads' (`notificationsAfter`).
+ */
+export async function* activityAfter(
+  db: Database,
+  params: { userId: string; lastEventId: number },
+): AsyncGenerator<ActivityNotification> {
+  let cursor = params.lastEventId;
+  for (;;) {
+    const rows = await selectNotifications(db)
+      .where(
+        and(
+          eq(notifications.recipientId, params.userId),
+          ne(notifications.type, 'upload'),
+          gt(notifications.seq, cursor),
+        ),
+      )
+      .orderBy(asc(notifications.seq))
+      .limit(REPLAY_PAGE);
+    for (const row of rows) {
+      const notification = toNotification(row);
+      if (notification.type === 'upload') throw new Error(`notification ${row.id} is an upload`);
+      yield notification;
+    }
+    const last = rows.at(-1);
+    if (!last || rows.length < REPLAY_PAGE) return;
+    cursor = last.seq;
+  }
+}
+
+export function activityHead(db: Database, params: { userId: string }): Promise<number> {
+  return notificationHead(db, { userId: params.userId, stream: 'activity' });
+}
