@@ -122,6 +122,7 @@ type ListedNotification = RouterOutputs['notifications']['list']['items'][number
 
 /** The bus event an upload's publish would carry for this one recipient. */
 function eventOf(userId: string, item: ListedNotification): UploadEvent {
+  if (item.type !== 'upload') throw new Error(`expected an upload notification, not ${item.type}`);
   return {
     postId: item.post.id,
     notification: {

@@ -1,21 +1,36 @@
 import type { AppRouter } from '@photogram/api';
-import type { UploadNotification } from '@photogram/contracts';
+import type { ActivityNotification, UploadNotification } from '@photogram/contracts';
 import { type Database, notifications } from '@photogram/db';
 import type { TRPCClientErrorLike } from '@trpc/client';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, ne } from 'drizzle-orm';
 import { vi } from 'vitest';
 import type { createTestClient } from './client';
 
 type Client = ReturnType<typeof createTestClient>['client'];
+type Watch = ReturnType<typeof watchStream>;
+
+interface StreamHandlers<Item> {
+  onStarted(): void;
+  onData(event: { id: string; data: Item }): void;
+  onError(cause: TRPCClientErrorLike<AppRouter>): void;
+  onConnectionStateChange(state: { state: string }): void;
+}
+type Subscribe<Item> = (
+  input: { lastEventId: string },
+  handlers: StreamHandlers<Item>,
+) => { unsubscribe(): void };
 
 /**
- * Listens to `notifications.onUpload` the way an app would: it remembers the last event
+ * Listens to a notification stream the way an app would: it remembers the last event
  * id (to resume from) and records connection states. `deliveries` is every event id as
  * it came off the wire, duplicates included, across reconnects; `byId` holds the
  * notifications by notification id.
  */
-export function watchUploads(client: Client, options: { lastEventId?: string } = {}) {
-  const byId = new Map<string, UploadNotification>();
+function watchStream<Item extends { id: string }>(
+  subscribe: Subscribe<Item>,
+  options: { lastEventId?: string },
+) {
+  const byId = new Map<string, Item>();
   const deliveries: string[] = [];
   const states: string[] = [];
   // A new subscriber holds nothing yet: "0" asks for everything, so a connection that
@@ -27,7 +42,7 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
   let subscription = open();
 
   function open() {
-    return client.notifications.onUpload.subscribe(
+    return subscribe(
       { lastEventId },
       {
         onStarted: () => {
@@ -77,17 +92,6 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
     /** Resolves once the server has accepted the subscription. */
     started: () => until(() => started || error !== null, 'the subscription to start'),
     until,
-    /** Waits until a notification for `postId` has arrived and returns it. */
-    async forPost(postId: string, timeoutMs?: number) {
-      await until(
-        () => [...byId.values()].some((item) => item.post.id === postId),
-        `a notification for post ${postId}`,
-        timeoutMs,
-      );
-      const found = [...byId.values()].find((item) => item.post.id === postId);
-      if (!found) throw new Error('unreachable');
-      return found;
-    },
     /** Closes the connection, as a tab going offline would. */
     stop() {
       subscription.unsubscribe();
@@ -102,6 +106,49 @@ export function watchUploads(client: Client, options: { lastEventId?: string } =
   };
 }
 
+/** `notifications.onUpload`, watched as an app would (see `watchStream`). */
+export function watchUploads(client: Client, options: { lastEventId?: string } = {}) {
+  const watch = watchStream<UploadNotification>(
+    (input, handlers) => client.notifications.onUpload.subscribe(input, handlers),
+    options,
+  );
+  return {
+    ...watch,
+    // Getters do not survive a spread.
+    get error() {
+      return watch.error;
+    },
+    get lastEventId() {
+      return watch.lastEventId;
+    },
+    /** Waits until a notification for `postId` has arrived and returns it. */
+    async forPost(postId: string, timeoutMs?: number) {
+      const find = () => [...watch.byId.values()].find((item) => item.post.id === postId);
+      await watch.until(() => find() !== undefined, `a notification for post ${postId}`, timeoutMs);
+      const found = find();
+      if (!found) throw new Error('unreachable');
+      return found;
+    },
+  };
+}
+
+/** `notifications.onActivity` (follows, likes, comments, mentions), watched as an app would. */
+export function watchActivity(client: Client, options: { lastEventId?: string } = {}) {
+  const watch = watchStream<ActivityNotification>(
+    (input, handlers) => client.notifications.onActivity.subscribe(input, handlers),
+    options,
+  );
+  return {
+    ...watch,
+    get error() {
+      return watch.error;
+    },
+    get lastEventId() {
+      return watch.lastEventId;
+    },
+  };
+}
+
 /**
  * The event ids (`seq`) of the recipient's notifications in the database, in order,
  * after `lastEventId`: exactly what a subscriber that started there must have received.
@@ -110,11 +157,18 @@ export async function eventIdsInDatabase(
   db: Database,
   userId: string,
   lastEventId = 0,
+  stream: 'upload' | 'activity' = 'upload',
 ): Promise<string[]> {
   const rows = await db
     .select({ seq: notifications.seq })
     .from(notifications)
-    .where(and(eq(notifications.recipientId, userId), gt(notifications.seq, lastEventId)))
+    .where(
+      and(
+        eq(notifications.recipientId, userId),
+        stream === 'upload' ? eq(notifications.type, 'upload') : ne(notifications.type, 'upload'),
+        gt(notifications.seq, lastEventId),
+      ),
+    )
     .orderBy(asc(notifications.seq));
   return rows.map((row) => String(row.seq));
 }
@@ -125,17 +179,17 @@ export async function eventIdsInDatabase(
  * ids in the same order, none lost, none twice, as they came off the wire.
  */
 export async function deliveredAndExpected(
-  watch: ReturnType<typeof watchUploads>,
+  watch: Watch,
   db: Database,
   userId: string,
-  options: { lastEventId?: number; timeoutMs?: number } = {},
+  options: { lastEventId?: number; timeoutMs?: number; stream?: 'upload' | 'activity' } = {},
 ): Promise<{ received: string[]; expected: string[] }> {
-  const expected = await eventIdsInDatabase(db, userId, options.lastEventId);
+  const expected = await eventIdsInDatabase(db, userId, options.lastEventId, options.stream);
   return { received: await receivedOnceExpected(watch, expected, options.timeoutMs), expected };
 }
 
 /**
- * The event ids of the person's notifications as `notifications.list` shows them, oldest
+ * The event ids of the person's upload notifications as `notifications.list` shows them, oldest
  * first: what a subscriber from "0" must have received (for servers whose database the
  * test cannot open, such as a PGlite folder held by another process).
  */
@@ -145,7 +199,7 @@ export async function eventIdsFromList(client: Client): Promise<string[]> {
   do {
     const page: Awaited<ReturnType<Client['notifications']['list']['query']>> =
       await client.notifications.list.query({ cursor, limit: 100 });
-    for (const item of page.items) ids.push(item.eventId);
+    for (const item of page.items) if (item.type === 'upload') ids.push(item.eventId);
     cursor = page.nextCursor;
   } while (cursor);
   return ids.reverse();
@@ -153,7 +207,7 @@ export async function eventIdsFromList(client: Client): Promise<string[]> {
 
 /** Waits for `expected.length` deliveries (or the timeout), then returns every one received. */
 export async function receivedOnceExpected(
-  watch: ReturnType<typeof watchUploads>,
+  watch: Watch,
   expected: readonly string[],
   timeoutMs?: number,
 ): Promise<string[]> {
