@@ -123,17 +123,35 @@ test('bad profile photos get the same sentences as bad posts and leave nothing b
   expect(signedOut.data?.code).toBe('UNAUTHORIZED');
 });
 
+test('setting the same photo again keeps its files', async () => {
+  const person = await signUpPerson(server.url, 'avsame');
+  const photo = await solidImage(80, 80, 'png', '#345678');
+  const first = await person.client.users.updateAvatar.mutate(avatarForm(photo));
+  const files = await storedFiles();
+  const again = await person.client.users.updateAvatar.mutate(avatarForm(photo));
+  expect([again.avatarUrl, again.avatarLargeUrl]).toEqual([first.avatarUrl, first.avatarLargeUrl]);
+  expect(await storedFiles()).toEqual(files);
+  await media(again.avatarUrl ?? '');
+  await media(again.avatarLargeUrl ?? '');
+});
+
 test('two people with the same photo share its files; one removing it leaves the other’s', async () => {
   const photo = await solidImage(64, 64, 'png', '#123456');
   const people: Person[] = [
     await signUpPerson(server.url, 'avtwin'),
     await signUpPerson(server.url, 'avtwin'),
   ];
+  const before = await storedFiles();
   const [a, b] = await Promise.all(
     people.map((person) => person.client.users.updateAvatar.mutate(avatarForm(photo))),
   );
+  expect(a?.avatarUrl).toMatch(/^\/media\//);
   expect(a?.avatarUrl).toBe(b?.avatarUrl);
+  expect(await storedFiles()).toHaveLength(before.length + 2);
   await people[0]?.client.users.removeAvatar.mutate();
   await media(b?.avatarUrl ?? '');
   await media(b?.avatarLargeUrl ?? '');
+  // The last one to let go takes the files with it.
+  await people[1]?.client.users.removeAvatar.mutate();
+  expect(await storedFiles()).toEqual(before);
 });

@@ -1,5 +1,5 @@
 import { type Database, users } from '@photogram/db';
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { DecodePool } from '../media/decode-pool';
 import { AVATAR_VARIANTS, processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
@@ -12,12 +12,38 @@ export interface AvatarDeps {
   reportError(error: unknown, message: string): void;
 }
 
-/** Files the previous photo used, once nothing refers to them (shared files stay). */
-async function releaseOld(deps: AvatarDeps, keys: Array<string | null>) {
-  const old = keys.filter((key): key is string => key !== null);
-  await releaseMedia(deps, old).catch((error: unknown) => {
-    deps.reportError(error, 'removing an old profile photo failed; the sweeper will');
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * Removes the files of these keys that nothing uses any more (files another post or
+ * person shares stay): the replaced photo's after an update or removal, the new photo's
+ * after a failed update. A failure here only leaves files for the sweeper.
+ */
+async function release(deps: AvatarDeps, keys: readonly string[]) {
+  await releaseMedia(deps, keys).catch((error: unknown) => {
+    deps.reportError(error, 'removing unused profile photo files failed; the sweeper will');
   });
+}
+
+/**
+ * Sets a person's two avatar keys (null: no photo) and returns the keys they replace,
+ * read under the row lock the update takes: of two changes at once, the later one sees
+ * (and releases) the earlier one's keys.
+ */
+async function replaceAvatarKeys(
+  tx: Transaction,
+  userId: string,
+  next: { avatarKey: string | null; avatarThumbKey: string | null },
+): Promise<string[]> {
+  const [old] = await tx
+    .select({ avatarKey: users.avatarKey, avatarThumbKey: users.avatarThumbKey })
+    .from(users)
+    .where(eq(users.id, userId))
+    .for('update');
+  await tx.update(users).set(next).where(eq(users.id, userId));
+  return [old?.avatarKey ?? null, old?.avatarThumbKey ?? null].filter(
+    (key): key is string => key !== null,
+  );
 }
 
 /**
@@ -36,7 +62,7 @@ export async function updateAvatar(
     variants: AVATAR_VARIANTS,
   });
   const keys = [processed.display.key, processed.thumb.key];
-  let previous: Array<string | null> = [];
+  let previous: string[] = [];
   try {
     previous = await deps.db.transaction(async (tx) => {
       await lockMediaKeys(tx, keys, 'shared');
@@ -44,41 +70,24 @@ export async function updateAvatar(
         if (!(await deps.media.exists(variant.key)))
           await deps.media.put(variant.key, variant.data);
       }
-      // The old keys, read under the row's lock the update takes.
-      const [old] = await tx
-        .select({ avatarKey: users.avatarKey, avatarThumbKey: users.avatarThumbKey })
-        .from(users)
-        .where(eq(users.id, params.userId))
-        .for('update');
-      await tx
-        .update(users)
-        .set({ avatarKey: processed.display.key, avatarThumbKey: processed.thumb.key })
-        .where(eq(users.id, params.userId));
-      return [old?.avatarKey ?? null, old?.avatarThumbKey ?? null];
+      return replaceAvatarKeys(tx, params.userId, {
+        avatarKey: processed.display.key,
+        avatarThumbKey: processed.thumb.key,
+      });
     });
   } catch (error: unknown) {
-    await releaseOld(deps, keys);
+    await release(deps, keys);
     throw error;
   }
-  await releaseOld(
-    deps,
-    previous.filter((key) => key !== null && !keys.includes(key)),
-  );
+  // Keys the new photo shares with the old one (the same photo again) are still in use.
+  const replaced = previous.filter((key) => !keys.includes(key));
+  await release(deps, replaced);
 }
 
 /** Removes a person's profile photo (nothing to remove is fine). */
 export async function removeAvatar(deps: AvatarDeps, params: { userId: string }): Promise<void> {
-  const previous = await deps.db.transaction(async (tx) => {
-    const [old] = await tx
-      .select({ avatarKey: users.avatarKey, avatarThumbKey: users.avatarThumbKey })
-      .from(users)
-      .where(eq(users.id, params.userId))
-      .for('update');
-    await tx
-      .update(users)
-      .set({ avatarKey: sql`null`, avatarThumbKey: sql`null` })
-      .where(eq(users.id, params.userId));
-    return [old?.avatarKey ?? null, old?.avatarThumbKey ?? null];
-  });
-  await releaseOld(deps, previous);
+  const previous = await deps.db.transaction((tx) =>
+    replaceAvatarKeys(tx, params.userId, { avatarKey: null, avatarThumbKey: null }),
+  );
+  await release(deps, previous);
 }
