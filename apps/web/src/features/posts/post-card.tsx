@@ -2,6 +2,7 @@ import type { Post } from '@photogram/contracts';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { Avatar } from '../../components/avatar';
+import { Icon, IconPath } from '../../components/icon';
 import { RichText } from '../../components/rich-text';
 import { TimeAgo } from '../../components/time-ago';
 import { useMe } from '../auth/use-me';
@@ -14,29 +15,20 @@ export function altOf(post: Post): string {
 
 function HeartIcon({ filled }: { filled: boolean }) {
   return (
-    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
-      <path
+    <Icon>
+      <IconPath
         d="M12 20.5s-7.5-4.4-9.3-9.1C1.5 8.2 3.6 4.5 7.2 4.5c2 0 3.6 1.1 4.8 2.8 1.2-1.7 2.8-2.8 4.8-2.8 3.6 0 5.7 3.7 4.5 6.9-1.8 4.7-9.3 9.1-9.3 9.1z"
-        fill={filled ? 'currentColor' : 'none'}
-        stroke="currentColor"
-        strokeWidth="1.8"
-        strokeLinejoin="round"
+        filled={filled}
       />
-    </svg>
+    </Icon>
   );
 }
 
 function CommentIcon() {
   return (
-    <svg viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
-      <path
-        d="M20.5 11.5a8 8 0 0 1-11.8 7.1L3.5 20l1.4-4.6A8 8 0 1 1 20.5 11.5z"
-        fill="none"
-        stroke="currentColor"
-        strokeWidth="1.8"
-        strokeLinejoin="round"
-      />
-    </svg>
+    <Icon>
+      <IconPath d="M20.5 11.5a8 8 0 0 1-11.8 7.1L3.5 20l1.4-4.6A8 8 0 1 1 20.5 11.5z" />
+    </Icon>
   );
 }
 

@@ -1,19 +1,14 @@
 import type { Profile } from '@photogram/contracts';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Icon, IconPath } from '../../components/icon';
 import { describeError, trpc } from '../../lib/trpc';
 
 function BellIcon({ on }: { on: boolean }) {
   return (
-    <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
-      <path
-        d="M6 16V11a6 6 0 1 1 12 0v5l1.5 2h-15zM10 20a2 2 0 0 0 4 0"
-        fill={on ? 'currentColor' : 'none'}
-        stroke="currentColor"
-        strokeWidth="1.8"
-        strokeLinejoin="round"
-      />
-      {on ? null : <path d="M4 4l16 16" stroke="currentColor" strokeWidth="1.8" />}
-    </svg>
+    <Icon size={20}>
+      <IconPath d="M6 16V11a6 6 0 1 1 12 0v5l1.5 2h-15zM10 20a2 2 0 0 0 4 0" filled={on} />
+      {on ? null : <IconPath d="M4 4l16 16" />}
+    </Icon>
   );
 }
 
