@@ -105,7 +105,7 @@ async function send(
   if (procedure.type === 'query') return outcome(await fetcher(`${url}${query}`));
   // A subscription answers 200 and then sends its refusal as the stream's error event;
   // one it accepted is counted among the caller's open streams.
-  if (procedure.path !== 'notifications.onUpload') {
+  if (!['notifications.onUpload', 'notifications.onActivity'].includes(procedure.path)) {
     throw new Error(`no signal known that ${procedure.path} accepted its input: add one here`);
   }
   const stream = readEvents(
@@ -139,7 +139,7 @@ const streamCount = z.object({
   result: z.object({ data: z.object({ json: z.object({ open: z.number() }) }) }),
 });
 
-/** How many `onUpload` streams the caller holds open, as the server counts them. */
+/** How many streams (`onUpload`, `onActivity`) the caller holds open, as the server counts them. */
 async function openStreams(fetcher: typeof fetch): Promise<number> {
   const response = await fetcher(`${server.url}/trpc/notifications.streamCount`);
   return streamCount.parse(await response.json()).result.data.json.open;

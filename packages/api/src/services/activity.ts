@@ -1,5 +1,6 @@
 import {
   type ActivityNotification,
+  MENTIONS_MAX,
   mentionedUsernames,
   NOTIFICATION_GROUP_SPAN_HOURS,
 } from '@photogram/contracts';
@@ -130,9 +131,9 @@ export async function withdrawActivity(tx: Transaction, activity: Activity): Pro
 }
 
 /**
- * Mentions in a text (a caption, a comment) as activities: existing people only, at most
- * `MENTIONS_MAX` (the parser's limit), never the writer, and not `skip` (the post's author
- * commented on, who hears of the comment itself).
+ * Mentions in a text (a caption, a comment) as activities: the first `MENTIONS_MAX`
+ * people named who exist (unknown names do not use up the ten), never the writer, and
+ * not `skip` (the post's author commented on, who hears of the comment itself).
  */
 export async function mentionActivities(
   tx: Transaction,
@@ -147,14 +148,20 @@ export async function mentionActivities(
   const names = mentionedUsernames(params.text);
   if (names.length === 0) return [];
   const found = await tx
-    .select({ id: users.id })
+    .select({ id: users.id, username: users.username })
     .from(users)
-    .where(and(inArray(users.username, names), ne(users.id, params.actorId)));
-  return found
-    .filter((user) => user.id !== params.skip)
-    .map((user) => ({
+    .where(inArray(users.username, names));
+  const ids = new Map(found.map((user) => [user.username, user.id]));
+  return names
+    .flatMap((name) => {
+      const id = ids.get(name);
+      return id === undefined ? [] : [id];
+    })
+    .slice(0, MENTIONS_MAX)
+    .filter((id) => id !== params.actorId && id !== params.skip)
+    .map((recipientId) => ({
       type: 'mention' as const,
-      recipientId: user.id,
+      recipientId,
       actorId: params.actorId,
       postId: params.postId,
       commentId: params.commentId,
