@@ -1,4 +1,4 @@
-import { describeNotification, UploadNotification } from '@photogram/contracts';
+import { describeNotification, Notification, notificationStream } from '@photogram/contracts';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import {
@@ -11,14 +11,23 @@ import {
   useRef,
   useState,
 } from 'react';
-import { trpc } from '../../lib/trpc';
+import { trpc, trpcClient } from '../../lib/trpc';
 import { idleReleaseMs } from './idle-release';
 import { listenForReads } from './read-sync';
+import {
+  RESUME_PAGE_SIZE,
+  type ResumeIds,
+  resumeIds,
+  STREAMS,
+  type StreamName,
+  seedResume,
+  shouldToast,
+} from './streams';
 import { joinTabGroup, type Presence, type TabGroup } from './tab-leader';
 
 export interface Toast {
   key: string;
-  notification: UploadNotification;
+  notification: Notification;
   text: string;
 }
 
@@ -39,35 +48,40 @@ export const useNotifications = () => useContext(NotificationsContext);
 
 const TOAST_MS = 6_000;
 
-function parseNotification(raw: unknown): UploadNotification | null {
-  const parsed = UploadNotification.safeParse(raw);
+function parseNotification(raw: unknown): Notification | null {
+  const parsed = Notification.safeParse(raw);
   return parsed.success ? parsed.data : null;
 }
 
 /**
- * The live connection of a signed-in person: one per browser, held by the leader tab and
- * relayed to the others (`tab-leader.ts`); toasts in the tab being looked at, badge and
- * lists refreshed in all, catch-up on reconnect and on handover.
+ * The live connections of a signed-in person: uploads (`onUpload`) and everything else
+ * (`onActivity`), one of each per browser, held by the leader tab and relayed to the
+ * others (`tab-leader.ts`); toasts in the tab being looked at (never for likes), badge and
+ * lists refreshed in all, catch-up on reconnect and on handover, each stream from its
+ * own last id.
  */
 function LiveNotifications({ children, userId }: { children: ReactNode; userId: string }) {
   const queryClient = useQueryClient();
   const [toasts, setToasts] = useState<Toast[]>([]);
   const [streaming, setStreaming] = useState(false);
-  // The stream's `lastEventId`: null until this tab knows where to start.
-  const [lastEventId, setLastEventId] = useState<string | null>(null);
+  // Each stream's `lastEventId` (null: live only); null until this tab knows where to start.
+  const [resume, setResume] = useState<ResumeIds | null>(null);
   const [leaderReconnecting, setLeaderReconnecting] = useState(false);
   const [online, setOnline] = useState(() => navigator.onLine);
   const connectedOnce = useRef(false);
-  const group = useRef<TabGroup<UploadNotification> | null>(null);
+  const group = useRef<TabGroup<Notification, StreamName> | null>(null);
 
   const dismiss = useCallback((key: string) => {
     setToasts((current) => current.filter((toast) => toast.key !== key));
   }, []);
 
   useEffect(() => {
-    const refresh = () => {
+    const refresh = (stream?: StreamName) => {
       void queryClient.invalidateQueries({ queryKey: trpc.notifications.pathKey() });
-      void queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
+      // A like or a comment changes the inbox, not what the feed lists.
+      if (stream !== 'activity') {
+        void queryClient.invalidateQueries({ queryKey: trpc.feed.list.pathKey() });
+      }
     };
     // A tab that has focus got it when it opened, not when the signed-in person was known.
     let focusedAt = document.hasFocus() ? Math.round(performance.timeOrigin) : 0;
@@ -75,7 +89,7 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
       visible: document.visibilityState === 'visible',
       focusedAt,
     });
-    const tab = joinTabGroup<UploadNotification>({
+    const tab = joinTabGroup<Notification, StreamName>({
       userId,
       tabId: crypto.randomUUID(),
       locks: typeof navigator.locks === 'undefined' ? undefined : navigator.locks,
@@ -84,20 +98,21 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
       idleMs: idleReleaseMs,
       presence: presence(),
       parseData: parseNotification,
-      onEvent: ({ id, data, toast }) => {
-        if (toast) {
-          const key = `${userId}:${id}`;
+      streamOf: notificationStream,
+      onEvent: ({ stream, id, data, toast }) => {
+        if (toast && shouldToast(data)) {
+          const key = `${userId}:${stream}:${id}`;
           setToasts((current) => [
             ...current.slice(-2),
             { key, notification: data, text: describeNotification(data) },
           ]);
           setTimeout(() => dismiss(key), TOAST_MS);
         }
-        refresh();
+        refresh(stream);
       },
       onStreamChange: setStreaming,
       onStatus: setLeaderReconnecting,
-      onResumed: refresh,
+      onResumed: () => refresh(),
     });
     group.current = tab;
 
@@ -128,8 +143,17 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
   useEffect(() => {
     const goOffline = () => setOnline(false);
     const goOnline = () => {
-      const last = group.current?.lastEventId();
-      if (last) setLastEventId(last);
+      const tab = group.current;
+      if (tab) {
+        setResume((current) =>
+          current
+            ? {
+                upload: tab.lastEventId('upload') ?? current.upload,
+                activity: tab.lastEventId('activity') ?? current.activity,
+              }
+            : current,
+        );
+      }
       setOnline(true);
     };
     window.addEventListener('offline', goOffline);
@@ -140,57 +164,71 @@ function LiveNotifications({ children, userId }: { children: ReactNode; userId: 
     };
   }, []);
 
-  // The newest notification already loaded is where a stream may start: nothing that
-  // lands between this page load and the subscription is lost. Only the first load
-  // counts as shown; later refetches may hold an event whose relay is still on its way.
-  const newest = useQuery(trpc.notifications.list.queryOptions({ limit: 20 }));
-  const loaded = newest.data !== undefined;
+  // Each stream's newest notification in the inbox is where it may start: nothing that
+  // lands between this page load and the subscription is lost. Read once per page load
+  // (outside `notifications.*`, so an event's refresh does not read it again); later
+  // reads may hold an event whose relay is still on its way.
+  const seed = useQuery({
+    queryKey: ['photogram', 'resume-seed', userId],
+    queryFn: () =>
+      seedResume((cursor) =>
+        trpcClient.notifications.list.query({ cursor, limit: RESUME_PAGE_SIZE }),
+      ),
+    staleTime: Number.POSITIVE_INFINITY,
+  });
   const firstLoad = useRef(true);
   useEffect(() => {
-    if (!newest.data || !firstLoad.current || !group.current) return;
+    if (!seed.data || !firstLoad.current || !group.current) return;
     firstLoad.current = false;
-    group.current.noteLoaded(newest.data.items.map((item) => item.eventId));
-  }, [newest.data]);
+    for (const stream of STREAMS) group.current.noteLoaded(stream, seed.data.loaded[stream]);
+  }, [seed.data]);
 
-  // Taking the stream (first leader, handover, back from idle): start from the newest
-  // id this tab knows. Every tab hears every relayed event, so that is the newest any
-  // tab knows; an event the old leader got but never relayed is replayed, once.
+  // Taking the streams (first leader, handover, back from idle): start each from the
+  // newest of its ids this tab knows. Every tab hears every relayed event, so that is the
+  // newest any tab knows; an event the old leader got but never relayed is replayed, once.
   useEffect(() => {
     if (!streaming) {
-      setLastEventId(null);
+      setResume(null);
       return;
     }
-    if (lastEventId !== null) return;
-    const last = group.current?.lastEventId() ?? null;
-    if (last !== null) setLastEventId(last);
-    else if (loaded) setLastEventId('0');
-  }, [streaming, lastEventId, loaded]);
+    if (resume !== null) return;
+    const tab = group.current;
+    if (!tab) return;
+    const next = resumeIds((stream) => tab.lastEventId(stream), seed.data);
+    if (next) setResume(next);
+  }, [streaming, resume, seed.data]);
 
   useEffect(() => listenForReads(queryClient), [queryClient]);
 
-  const subscription = useSubscription(
+  const streamOptions = {
+    enabled: streaming && resume !== null && online,
+    onStarted: () => {
+      connectedOnce.current = true;
+    },
+    onError: () => {
+      // Signed out in another tab, or the session expired: find out who we are now.
+      void queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
+    },
+    onData: ({ id, data }: { id: string; data: Notification }) => {
+      group.current?.deliver(id, data);
+    },
+  };
+  const uploads = useSubscription(
     trpc.notifications.onUpload.subscriptionOptions(
-      { lastEventId },
-      {
-        enabled: streaming && lastEventId !== null && online,
-        onStarted: () => {
-          connectedOnce.current = true;
-        },
-        onError: () => {
-          // Signed out in another tab, or the session expired: find out who we are now.
-          void queryClient.invalidateQueries({ queryKey: trpc.auth.me.queryKey() });
-        },
-        onData: ({ id, data }) => {
-          group.current?.deliver(id, data);
-        },
-      },
+      { lastEventId: resume?.upload ?? null },
+      streamOptions,
+    ),
+  );
+  const activity = useSubscription(
+    trpc.notifications.onActivity.subscriptionOptions(
+      { lastEventId: resume?.activity ?? null },
+      streamOptions,
     ),
   );
 
+  const down = (status: string) => status === 'connecting' || status === 'error';
   const streamReconnecting =
-    streaming &&
-    (subscription.status === 'connecting' || subscription.status === 'error') &&
-    connectedOnce.current;
+    streaming && (down(uploads.status) || down(activity.status)) && connectedOnce.current;
   useEffect(() => {
     group.current?.setStatus(streamReconnecting);
   }, [streamReconnecting]);

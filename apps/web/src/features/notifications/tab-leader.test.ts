@@ -10,9 +10,13 @@ import {
   type TabGroup,
 } from './tab-leader';
 
+type Stream = 'upload' | 'activity';
+
 interface Payload {
   caption: string;
   at: Date;
+  /** Which stream it came on; uploads unless said. */
+  stream?: Stream;
 }
 
 /**
@@ -70,8 +74,8 @@ function browserLocks() {
 }
 
 interface Tab {
-  group: TabGroup<Payload>;
-  events: RelayedEvent<Payload>[];
+  group: TabGroup<Payload, Stream>;
+  events: RelayedEvent<Payload, Stream>[];
   streaming: boolean;
   resumed: number;
   statuses: boolean[];
@@ -91,8 +95,13 @@ afterEach(() => {
 
 const parsePayload = (raw: unknown): Payload | null =>
   raw && typeof raw === 'object' && 'caption' in raw && 'at' in raw && raw.at instanceof Date
-    ? { caption: String(raw.caption), at: raw.at }
+    ? {
+        caption: String(raw.caption),
+        at: raw.at,
+        stream: 'stream' in raw && raw.stream === 'activity' ? 'activity' : 'upload',
+      }
     : null;
+const streamOf = (payload: Payload): Stream => payload.stream ?? 'upload';
 
 function openTab(
   locks: ReturnType<typeof browserLocks>,
@@ -111,7 +120,7 @@ function openTab(
       for (const channel of channels) channel.close();
       crash();
     },
-    group: joinTabGroup<Payload>({
+    group: joinTabGroup<Payload, Stream>({
       userId: `${person}:${options.userId ?? 'me'}`,
       tabId: options.tabId ?? crypto.randomUUID(),
       locks: tabLocks,
@@ -123,6 +132,7 @@ function openTab(
       idleMs: options.idleMs ?? 60_000,
       presence: options.presence ?? { visible: true, focusedAt: 0 },
       parseData: parsePayload,
+      streamOf,
       onEvent: (event) => tab.events.push(event),
       onStreamChange: (active) => {
         tab.streaming = active;
@@ -208,7 +218,7 @@ test('every tab gets each relayed event once, and one tab shows its toast', asyn
   }
   const toasted = tabs.filter((tab) => tab.events.every((event) => event.toast));
   expect(toasted).toEqual([tabs[1]]);
-  for (const tab of tabs) expect(tab.group.lastEventId()).toBe('2');
+  for (const tab of tabs) expect(tab.group.lastEventId('upload')).toBe('2');
 });
 
 test('focus moves the toast: the leader hears every tab announce it', async () => {
@@ -231,18 +241,48 @@ test('when the leader closes, the next tab takes over from the newest id', async
   const tabs = [openTab(locks), openTab(locks), openTab(locks)];
   const first = await soleLeader(tabs);
   first.group.deliver('4', { caption: 'four', at: new Date() });
-  for (const tab of tabs) await vi.waitFor(() => expect(tab.group.lastEventId()).toBe('4'));
+  for (const tab of tabs) await vi.waitFor(() => expect(tab.group.lastEventId('upload')).toBe('4'));
   first.group.close();
   expect(first.streaming).toBe(false);
   const rest = tabs.filter((tab) => tab !== first);
   const second = await soleLeader(rest);
-  expect(second.group.lastEventId()).toBe('4');
+  expect(second.group.lastEventId('upload')).toBe('4');
   // The new stream replays from 4: what the old leader already relayed is not shown twice.
   second.group.deliver('4', { caption: 'four', at: new Date() });
   second.group.deliver('5', { caption: 'five', at: new Date() });
   for (const tab of rest) {
     await vi.waitFor(() => expect(tab.events.map((event) => event.id)).toEqual(['4', '5']));
   }
+});
+
+test('uploads and activity count their ids apart: the same id on each is two events, each stream resumes from its own', async () => {
+  const locks = browserLocks();
+  const tabs = [openTab(locks), openTab(locks)];
+  const first = await soleLeader(tabs);
+  const at = new Date();
+  first.group.deliver('7', { caption: 'an upload', at });
+  first.group.deliver('7', { caption: 'a like', at, stream: 'activity' });
+  first.group.deliver('8', { caption: 'a comment', at, stream: 'activity' });
+  first.group.deliver('8', { caption: 'a comment', at, stream: 'activity' }); // replayed
+  for (const tab of tabs) {
+    await vi.waitFor(() =>
+      expect(tab.events.map((event) => `${event.stream}:${event.id}`)).toEqual([
+        'upload:7',
+        'activity:7',
+        'activity:8',
+      ]),
+    );
+  }
+  first.group.close();
+  const second = await soleLeader(tabs.filter((tab) => tab !== first));
+  expect(second.group.lastEventId('upload')).toBe('7');
+  expect(second.group.lastEventId('activity')).toBe('8');
+  // The new leader's streams replay from there: nothing is shown twice.
+  second.group.deliver('8', { caption: 'a comment', at, stream: 'activity' });
+  second.group.deliver('9', { caption: 'a follow', at, stream: 'activity' });
+  await vi.waitFor(() =>
+    expect(second.events.map((event) => event.id)).toEqual(['7', '7', '8', '9']),
+  );
 });
 
 test('when the leader crashes, the browser frees its lock and another tab takes over', async () => {
@@ -252,10 +292,10 @@ test('when the leader crashes, the browser frees its lock and another tab takes 
   first.group.deliver('9', { caption: 'nine', at: new Date() });
   const other = tabs.find((tab) => tab !== first);
   if (!other) throw new Error('no other tab');
-  await vi.waitFor(() => expect(other.group.lastEventId()).toBe('9'));
+  await vi.waitFor(() => expect(other.group.lastEventId('upload')).toBe('9'));
   first.crash();
   await vi.waitFor(() => expect(other.streaming).toBe(true));
-  expect(other.group.lastEventId()).toBe('9');
+  expect(other.group.lastEventId('upload')).toBe('9');
 });
 
 test('a tab that has not loaded anything resumes from what it was relayed', async () => {
@@ -263,11 +303,11 @@ test('a tab that has not loaded anything resumes from what it was relayed', asyn
   const first = openTab(locks);
   await soleLeader([first]);
   const late = openTab(locks);
-  late.group.noteLoaded(['3', '2', '1']);
-  expect(late.group.lastEventId()).toBe('3');
+  late.group.noteLoaded('upload', ['3', '2', '1']);
+  expect(late.group.lastEventId('upload')).toBe('3');
   first.group.deliver('3', { caption: 'three', at: new Date() });
   first.group.deliver('4', { caption: 'four', at: new Date() });
-  await vi.waitFor(() => expect(late.group.lastEventId()).toBe('4'));
+  await vi.waitFor(() => expect(late.group.lastEventId('upload')).toBe('4'));
   // 3 was in the list it loaded: no toast, no second refresh for it.
   expect(late.events.map((event) => event.id)).toEqual(['4']);
 });
@@ -323,9 +363,9 @@ test('each person signed in to the profile gets a leader of their own', async ()
 });
 
 test('without Web Locks or BroadcastChannel every tab streams and toasts on its own', () => {
-  const events: RelayedEvent<Payload>[] = [];
+  const events: RelayedEvent<Payload, Stream>[] = [];
   let streaming = false;
-  const group = joinTabGroup<Payload>({
+  const group = joinTabGroup<Payload, Stream>({
     userId: 'u1',
     tabId: 'alone',
     locks: undefined,
@@ -333,6 +373,7 @@ test('without Web Locks or BroadcastChannel every tab streams and toasts on its 
     idleMs: 1,
     presence: { visible: false, focusedAt: 0 },
     parseData: parsePayload,
+    streamOf,
     onEvent: (event) => events.push(event),
     onStreamChange: (active) => {
       streaming = active;

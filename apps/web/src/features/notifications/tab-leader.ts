@@ -3,6 +3,9 @@
  * the leader holds the event stream and relays each event to the other tabs on a
  * BroadcastChannel (see docs/decisions/008-one-live-connection-per-browser.md).
  *
+ * The leader may hold several streams (uploads and activity); each counts its event ids
+ * on its own, so the group keeps the newest id, and the ids seen, per stream.
+ *
  * Pure logic: the browser APIs come in as arguments, so it runs under Node with a lock
  * manager written for the test.
  */
@@ -31,14 +34,16 @@ export interface Presence {
   focusedAt: number;
 }
 
-export interface RelayedEvent<T> {
+export interface RelayedEvent<T, S extends string = string> {
+  /** The stream it came on: its `id` counts in that stream's sequence. */
+  stream: S;
   id: string;
   data: T;
   /** True in exactly one tab per event: the one the person is looking at. */
   toast: boolean;
 }
 
-export interface TabGroupOptions<T> {
+export interface TabGroupOptions<T, S extends string = string> {
   userId: string;
   tabId: string;
   /** `navigator.locks`; undefined where the browser has none (then every tab streams alone). */
@@ -50,8 +55,10 @@ export interface TabGroupOptions<T> {
   presence: Presence;
   /** Checks an event payload that came from another tab. */
   parseData(raw: unknown): T | null;
+  /** The stream an event came on, told by its payload. */
+  streamOf(data: T): S;
   /** A new event, once per tab (duplicates from replays and handovers are dropped). */
-  onEvent(event: RelayedEvent<T>): void;
+  onEvent(event: RelayedEvent<T, S>): void;
   /** This tab should open (true) or close (false) the event stream. */
   onStreamChange(active: boolean): void;
   /** The leader's stream is down and coming back. */
@@ -60,13 +67,13 @@ export interface TabGroupOptions<T> {
   onResumed(): void;
 }
 
-export interface TabGroup<T> {
+export interface TabGroup<T, S extends string = string> {
   readonly tabId: string;
-  /** Where the stream should start: the newest event id this tab knows, or null. */
-  lastEventId(): string | null;
-  /** Event ids already shown from a loaded list: never toast them again. */
-  noteLoaded(ids: readonly string[]): void;
-  /** The leader hands over an event from its stream. */
+  /** Where that stream should start: the newest of its event ids this tab knows, or null. */
+  lastEventId(stream: S): string | null;
+  /** Event ids of that stream already shown from a loaded list: never toast them again. */
+  noteLoaded(stream: S, ids: readonly string[]): void;
+  /** The leader hands over an event from one of its streams (told by `streamOf`). */
   deliver(id: string, data: T): void;
   setPresence(presence: Presence): void;
   /** The leader's stream went down or came back. */
@@ -144,18 +151,26 @@ function parseMessage<T>(raw: unknown, parseData: (raw: unknown) => T | null): M
 }
 
 /** Joins this tab to the person's group of tabs (one group per user per browser profile). */
-export function joinTabGroup<T>(options: TabGroupOptions<T>): TabGroup<T> {
+export function joinTabGroup<T, S extends string = string>(
+  options: TabGroupOptions<T, S>,
+): TabGroup<T, S> {
   const { tabId, locks, idleMs } = options;
+  // Keyed by stream and id: upload 7 and activity 7 are different events.
   const seen = new Set<string>();
-  let lastId: string | null = null;
+  const lastIds = new Map<S, string>();
   let presence = options.presence;
   let closed = false;
 
-  const remember = (id: string) => {
-    if (isNewer(id, lastId)) lastId = id;
-    if (seen.has(id)) return false;
-    seen.add(id);
+  const remember = (stream: S, id: string) => {
+    if (isNewer(id, lastIds.get(stream) ?? null)) lastIds.set(stream, id);
+    const key = `${stream}:${id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
     return true;
+  };
+  const lastEventId = (stream: S) => lastIds.get(stream) ?? null;
+  const noteLoaded = (stream: S, ids: readonly string[]) => {
+    for (const id of ids) remember(stream, id);
   };
 
   // No way to elect or relay: this tab streams on its own, as before leader election.
@@ -163,12 +178,11 @@ export function joinTabGroup<T>(options: TabGroupOptions<T>): TabGroup<T> {
     options.onStreamChange(true);
     return {
       tabId,
-      lastEventId: () => lastId,
-      noteLoaded: (ids) => {
-        for (const id of ids) remember(id);
-      },
+      lastEventId,
+      noteLoaded,
       deliver: (id, data) => {
-        if (remember(id)) options.onEvent({ id, data, toast: true });
+        const stream = options.streamOf(data);
+        if (remember(stream, id)) options.onEvent({ stream, id, data, toast: true });
       },
       setPresence: () => {},
       setStatus: (reconnecting) => options.onStatus(reconnecting),
@@ -232,15 +246,18 @@ export function joinTabGroup<T>(options: TabGroupOptions<T>): TabGroup<T> {
     const message = parseMessage(event.data, options.parseData);
     if (!message || closed) return;
     switch (message.type) {
-      case 'event':
-        if (remember(message.id)) {
+      case 'event': {
+        const stream = options.streamOf(message.data);
+        if (remember(stream, message.id)) {
           options.onEvent({
+            stream,
             id: message.id,
             data: message.data,
             toast: message.toastTab === tabId,
           });
         }
         break;
+      }
       case 'presence':
         if (leader) {
           tabs.set(message.tab, { visible: message.visible, focusedAt: message.focusedAt });
@@ -301,15 +318,14 @@ export function joinTabGroup<T>(options: TabGroupOptions<T>): TabGroup<T> {
 
   return {
     tabId,
-    lastEventId: () => lastId,
-    noteLoaded: (ids) => {
-      for (const id of ids) remember(id);
-    },
+    lastEventId,
+    noteLoaded,
     deliver: (id, data) => {
-      if (!leader || !remember(id)) return;
+      const stream = options.streamOf(data);
+      if (!leader || !remember(stream, id)) return;
       const toastTab = pickToastTab(tabs, tabId);
       post({ type: 'event', id, data, toastTab });
-      options.onEvent({ id, data, toast: toastTab === tabId });
+      options.onEvent({ stream, id, data, toast: toastTab === tabId });
     },
     setPresence: (next) => {
       presence = next;
