@@ -182,8 +182,8 @@ export const notifications = pgTable(
       onDelete: 'cascade',
     }),
     /**
-     * The inbox row it belongs to (`like:<post>:<hour>`, `comment:<post>:<hour>`,
-     * `follow:<hour>`, the hour the group started); null: a row of its own.
+     * The inbox row it belongs to (`like:<post>:<first>`, `comment:<post>:<first>`,
+     * `follow:<first>`, named after the group's first notification); null: a row of its own.
      */
     groupKey: text('group_key'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

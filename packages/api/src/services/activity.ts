@@ -45,18 +45,18 @@ function sameKind(activity: Activity, alias: string): SQL {
 }
 
 /**
- * The inbox row a new notification joins (Mastodon's rule): the latest group of its kind
- * if that group started less than `NOTIFICATION_GROUP_SPAN_HOURS` ago, else a new group
- * named after this hour. Concurrent actions at a span's edge may start two groups; the
- * inbox then shows two rows, nothing is lost.
+ * The inbox row a new notification (row `newId`) joins, Mastodon's rule: the latest group
+ * of its kind if that group started less than `NOTIFICATION_GROUP_SPAN_HOURS` ago, else a
+ * new group named after this, its first notification. Concurrent actions at a span's
+ * edge may start two groups; the inbox then shows two rows, nothing is lost.
  */
-function groupKeyFor(activity: Activity): SQL {
+function groupKeyFor(activity: Activity, newId: SQL): SQL {
   const prefix = groupPrefix(activity);
   if (prefix === null) return sql`null`;
   const span = sql.raw(`interval '${NOTIFICATION_GROUP_SPAN_HOURS} hours'`);
   return sql`(
     select case when latest.started > now() - ${span} then latest.group_key
-                else ${prefix} || ':' || floor(extract(epoch from now()) / 3600)::bigint end
+                else ${prefix} || ':' || ${newId} end
     from (select 1) as one
     left join lateral (
       select n.group_key,
@@ -91,12 +91,16 @@ export async function recordActivity(tx: Transaction, activities: readonly Activ
               set activity_seq = ${notificationHeads.activitySeq} + 1
             returning activity_seq
           )
+          , new_row as (
+            select nextval(pg_get_serial_sequence('notifications', 'id')) as id
+          )
           insert into ${notifications}
-            (recipient_id, type, seq, actor_id, post_id, comment_id, group_key)
-          select ${activity.recipientId}, ${activity.type}, head.activity_seq, ${activity.actorId},
-                 ${activity.postId ?? null}::bigint, ${activity.commentId ?? null}::bigint,
-                 ${groupKeyFor(activity)}
-          from head`,
+            (id, recipient_id, type, seq, actor_id, post_id, comment_id, group_key)
+          overriding system value
+          select new_row.id, ${activity.recipientId}, ${activity.type}, head.activity_seq,
+                 ${activity.actorId}, ${activity.postId ?? null}::bigint,
+                 ${activity.commentId ?? null}::bigint, ${groupKeyFor(activity, sql`new_row.id`)}
+          from head, new_row`,
     );
     if (!recipients.includes(activity.recipientId)) recipients.push(activity.recipientId);
   }
