@@ -69,6 +69,7 @@ test('the bell is for people you follow, and not for yourself', async () => {
     author.client.follows.setNotify.mutate({ userId: author.user.id, notify: false }),
   );
   expect(self.data?.code).toBe('BAD_REQUEST');
+  expect(self.message).toBe(UserMessages.cannotFollowSelf);
   const nobody = await failure(
     author.client.follows.setNotify.mutate({ userId: 'nobody_at_all', notify: false }),
   );

@@ -34,10 +34,11 @@ export const usersRouter = {
     }
     await ctx.limits.uploadPerUser.consume(ctx.user.id);
     await updateAvatar(ctx, { userId: ctx.user.id, image: input.image });
-    return getProfile(ctx.db, { username: ctx.user.username, viewerId: ctx.user.id });
+    // By id: a rename in a parallel request must not turn a saved photo into a 404.
+    return getProfile(ctx.db, { userId: ctx.user.id, viewerId: ctx.user.id });
   }),
   removeAvatar: protectedProcedure.mutation(async ({ ctx }) => {
     await removeAvatar(ctx, { userId: ctx.user.id });
-    return getProfile(ctx.db, { username: ctx.user.username, viewerId: ctx.user.id });
+    return getProfile(ctx.db, { userId: ctx.user.id, viewerId: ctx.user.id });
   }),
 } satisfies TRPCRouterRecord;

@@ -54,6 +54,8 @@ export async function setNotify(
   db: Database,
   params: { followerId: string; followeeId: string; notify: boolean },
 ): Promise<{ notify: boolean }> {
+  if (params.followerId === params.followeeId)
+    throw new ValidationError(UserMessages.cannotFollowSelf);
   await assertUserExists(db, params.followeeId);
   const updated = await db
     .update(follows)

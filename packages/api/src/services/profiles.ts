@@ -7,7 +7,7 @@ import { toUserSummary, userSummaryColumns } from './user-summary';
 
 export async function getProfile(
   db: Database,
-  params: { username: string; viewerId: string | null },
+  params: ({ username: string } | { userId: string }) & { viewerId: string | null },
 ): Promise<Profile> {
   const viewerId = params.viewerId ?? '';
   // Spelled out: in a one-table select drizzle leaves columns unqualified, and inside the
@@ -26,7 +26,11 @@ export async function getProfile(
       notify: sql<boolean>`exists (select 1 from ${follows} where ${follows.followeeId} = ${userId} and ${follows.followerId} = ${viewerId} and ${follows.notify})`,
     })
     .from(users)
-    .where(eq(sql`lower(${users.username})`, params.username.toLowerCase()))
+    .where(
+      'userId' in params
+        ? eq(users.id, params.userId)
+        : eq(sql`lower(${users.username})`, params.username.toLowerCase()),
+    )
     .limit(1);
   if (!row) throw new NotFoundError(UserMessages.userNotFound);
   return {
