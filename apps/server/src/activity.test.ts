@@ -274,3 +274,40 @@ test('onActivity needs a session and checks its input like onUpload', async () =
   const bad = await failure(mia.client.notifications.markGroupRead.mutate({ key: 'DROP TABLE;' }));
   expect(bad.message).toBe('That notification group is not valid.');
 });
+
+test('comments, likes and follows have a rate per person: past it a 429 sentence and nothing written', async () => {
+  const limited = await startTestServer({
+    logger: { level: 'error' },
+    rateLimits: {
+      commentPerUser: { points: 2, duration: 3600 },
+      reactPerUser: { points: 2, duration: 3600 },
+    },
+  });
+  try {
+    const owner = await signUpPerson(limited.url, 'rateowner');
+    const fan = await signUpPerson(limited.url, 'ratefan');
+    const post = await owner.client.posts.upload.mutate(uploadForm(photo, { caption: 'x' }));
+    const other = await owner.client.posts.upload.mutate(uploadForm(photo, { caption: 'y' }));
+    for (const body of ['one', 'two'])
+      await fan.client.comments.add.mutate({ postId: post.id, body });
+    const comment = await failure(
+      fan.client.comments.add.mutate({ postId: post.id, body: 'three' }),
+    );
+    expect(comment.data?.httpStatus).toBe(429);
+    expect(comment.message).toMatch(/^You are commenting too fast\. Try again in .+\.$/);
+    expect(
+      (await fan.client.comments.list.query({ postId: post.id })).items.map((item) => item.body),
+    ).toEqual(['one', 'two']);
+
+    await fan.client.posts.like.mutate({ postId: post.id });
+    await fan.client.follows.follow.mutate({ userId: owner.user.id });
+    const like = await failure(fan.client.posts.like.mutate({ postId: other.id }));
+    expect(like.data?.httpStatus).toBe(429);
+    expect(like.message).toMatch(/^You are liking and following too fast\. Try again in .+\.$/);
+    expect((await fan.client.posts.byId.query({ postId: other.id })).likeCount).toBe(0);
+    // Someone else's rate is their own.
+    await owner.client.posts.like.mutate({ postId: other.id });
+  } finally {
+    await limited.close();
+  }
+});

@@ -29,6 +29,10 @@ export interface RateLimitOptions {
   signUpPerIp: Limit;
   /** Uploads per user. */
   uploadPerUser: Limit;
+  /** Comments per user. */
+  commentPerUser: Limit;
+  /** Likes, unlikes, follows and unfollows per user: each can notify someone. */
+  reactPerUser: Limit;
 }
 
 export const defaultRateLimits: RateLimitOptions = {
@@ -38,6 +42,8 @@ export const defaultRateLimits: RateLimitOptions = {
   signInUnderAttackPoints: 3,
   signUpPerIp: { points: 30, duration: 60 * 60 },
   uploadPerUser: { points: 60, duration: 60 * 60 },
+  commentPerUser: { points: 120, duration: 60 * 60 },
+  reactPerUser: { points: 1_000, duration: 60 * 60 },
 };
 
 /** Expired counters are deleted at most this often per process. */
@@ -304,6 +310,18 @@ export class RateLimits {
         'upload:user',
         options.uploadPerUser,
         (wait) => `You are uploading too fast. Try again in ${wait}.`,
+      ),
+      commentPerUser: new Limiter(
+        counters,
+        'comment:user',
+        options.commentPerUser,
+        (wait) => `You are commenting too fast. Try again in ${wait}.`,
+      ),
+      reactPerUser: new Limiter(
+        counters,
+        'react:user',
+        options.reactPerUser,
+        (wait) => `You are liking and following too fast. Try again in ${wait}.`,
       ),
     };
   }

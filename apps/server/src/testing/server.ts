@@ -27,6 +27,8 @@ export const relaxedRateLimits: RateLimitOptions = {
   signInUnderAttackPoints: 10_000,
   signUpPerIp: { points: 10_000, duration: 60 },
   uploadPerUser: { points: 10_000, duration: 60 },
+  commentPerUser: { points: 10_000, duration: 60 },
+  reactPerUser: { points: 10_000, duration: 60 },
 };
 
 /**

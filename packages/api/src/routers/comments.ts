@@ -9,7 +9,10 @@ export const commentsRouter = {
     .query(({ ctx, input }) => listComments(ctx.db, input)),
   add: protectedProcedure
     .input(AddCommentInput)
-    .mutation(({ ctx, input }) => addComment(ctx, { ...input, authorId: ctx.user.id })),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.commentPerUser.consume(ctx.user.id);
+      return addComment(ctx, { ...input, authorId: ctx.user.id });
+    }),
   delete: protectedProcedure
     .input(DeleteCommentInput)
     .mutation(({ ctx, input }) => deleteComment(ctx.db, { ...input, userId: ctx.user.id })),

@@ -6,14 +6,16 @@ import { protectedProcedure, publicProcedure } from '../trpc';
 export const followsRouter = {
   follow: protectedProcedure
     .input(UserIdInput)
-    .mutation(({ ctx, input }) =>
-      follow(ctx, { followerId: ctx.user.id, followeeId: input.userId }),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.reactPerUser.consume(ctx.user.id);
+      return follow(ctx, { followerId: ctx.user.id, followeeId: input.userId });
+    }),
   unfollow: protectedProcedure
     .input(UserIdInput)
-    .mutation(({ ctx, input }) =>
-      unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId }),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.reactPerUser.consume(ctx.user.id);
+      return unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId });
+    }),
   setNotify: protectedProcedure.input(SetNotifyInput).mutation(({ ctx, input }) =>
     setNotify(ctx.db, {
       followerId: ctx.user.id,

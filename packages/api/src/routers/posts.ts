@@ -52,13 +52,17 @@ export const postsRouter = {
 
   like: protectedProcedure
     .input(PostIdInput)
-    .mutation(({ ctx, input }) => likePost(ctx, { postId: input.postId, userId: ctx.user.id })),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.reactPerUser.consume(ctx.user.id);
+      return likePost(ctx, { postId: input.postId, userId: ctx.user.id });
+    }),
 
   unlike: protectedProcedure
     .input(PostIdInput)
-    .mutation(({ ctx, input }) =>
-      unlikePost(ctx.db, { postId: input.postId, userId: ctx.user.id }),
-    ),
+    .mutation(async ({ ctx, input }) => {
+      await ctx.limits.reactPerUser.consume(ctx.user.id);
+      return unlikePost(ctx.db, { postId: input.postId, userId: ctx.user.id });
+    }),
 
   likers: publicProcedure.input(LikersInput).query(({ ctx, input }) => listLikers(ctx.db, input)),
 
