@@ -17,6 +17,8 @@ type Schema = typeof schema;
 
 /** The drizzle handle every service takes, whichever engine is behind it. */
 export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** What `db.transaction(async (tx) => …)` hands its callback. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface OpenDatabaseOptions {
   /** A PostgreSQL URL. Without one, Photogram runs on embedded PGlite. */

@@ -4,12 +4,17 @@ import {
   mentionedUsernames,
   NOTIFICATION_GROUP_SPAN_HOURS,
 } from '@photogram/contracts';
-import { type Database, notificationHeads, notifications, queryRows, users } from '@photogram/db';
+import {
+  type Database,
+  notificationHeads,
+  notifications,
+  queryRows,
+  type Transaction,
+  users,
+} from '@photogram/db';
 import { and, asc, eq, gt, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { NotificationBus } from '../realtime/bus';
 import { notificationHead, selectNotifications, toNotification } from './notifications';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 const REPLAY_PAGE = 200;
 

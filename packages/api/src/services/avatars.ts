@@ -1,4 +1,4 @@
-import { type Database, users } from '@photogram/db';
+import { type Database, type Transaction, users } from '@photogram/db';
 import { eq } from 'drizzle-orm';
 import type { DecodePool } from '../media/decode-pool';
 import { AVATAR_VARIANTS, processImage } from '../media/pipeline';
@@ -11,8 +11,6 @@ export interface AvatarDeps {
   decodes?: DecodePool;
   reportError(error: unknown, message: string): void;
 }
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Removes the files of these keys that nothing uses any more (files another post or

@@ -1,12 +1,10 @@
 import { type Comment, CommentMessages, PostMessages } from '@photogram/contracts';
-import { comments, type Database, posts, queryRows, users } from '@photogram/db';
+import { comments, type Database, posts, queryRows, type Transaction, users } from '@photogram/db';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
 import { type ActivityDeps, mentionActivities, publishActivity, recordActivity } from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 const commentColumns = {
   id: comments.id,

@@ -6,6 +6,7 @@ import {
   posts,
   queryRows,
   sqlState,
+  type Transaction,
   users,
 } from '@photogram/db';
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
@@ -19,8 +20,6 @@ import {
 } from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, userSummaryColumns } from './user-summary';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** The like statement; a post deleted while it ran fails its foreign key: a 404 too. */
 async function likeStatement(tx: Transaction, query: SQL) {

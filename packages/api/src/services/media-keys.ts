@@ -1,8 +1,6 @@
-import { type Database, posts, users } from '@photogram/db';
+import { type Database, posts, type Transaction, users } from '@photogram/db';
 import { inArray, or, sql } from 'drizzle-orm';
 import type { MediaStorage } from '../media/storage';
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Media files are content-addressed, so posts (and profile photos) with identical bytes

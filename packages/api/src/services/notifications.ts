@@ -13,6 +13,7 @@ import {
   notifications,
   posts,
   queryRows,
+  type Transaction,
   users,
 } from '@photogram/db';
 import { and, asc, countDistinct, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
@@ -22,8 +23,6 @@ import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
 const REPLAY_PAGE = 200;
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * The fan-out: one statement inside the upload's transaction, one row per follower.

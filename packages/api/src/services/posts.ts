@@ -1,5 +1,5 @@
 import { type Post, PostMessages, UserMessages } from '@photogram/contracts';
-import { type Database, likes, posts, users } from '@photogram/db';
+import { type Database, likes, posts, type Transaction, users } from '@photogram/db';
 import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
 import type { DecodePool } from '../media/decode-pool';
@@ -94,8 +94,6 @@ export function selectPosts(
     .orderBy(desc(posts.id))
     .limit(limit);
 }
-
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /**
  * Decodes, stores and records a photo. All or nothing: if any step fails, no row remains
