@@ -95,3 +95,40 @@ test('only subscriptions behind their head are nudged, and a waiting nudge is no
   expect(await next).toBe('catch-up');
   await bus.close();
 });
+
+test('activity subscriptions are nudged by publishActivity alone, one nudge standing for many', async () => {
+  const bus = new MemoryBus();
+  const overflow = () => {};
+  const activity = bus.subscribeActivity('u1', { onOverflow: overflow, credentialId: 's1' });
+  const uploads = bus.subscribe('u1', { onOverflow: overflow });
+  const otherActivity = bus.subscribeActivity('u2', { onOverflow: overflow });
+  await bus.publish(eventFor(['u1'], 1));
+  await bus.publishActivity(['u1']);
+  await bus.publishActivity(['u1']);
+  const reader = activity[Symbol.asyncIterator]();
+  // Two publishes before a read: one catch-up reads both from the database.
+  expect(await take(reader)).toBe('catch-up');
+  expect(await take(uploads[Symbol.asyncIterator]())).toBe('u1-1');
+  expect(bus.connectedUserIds('activity').sort()).toEqual(['u1', 'u2']);
+  expect(bus.connectedUserIds('upload')).toEqual(['u1']);
+
+  // The safety net compares each stream with its own head.
+  activity.position = 3;
+  otherActivity.position = 0;
+  expect(
+    bus.nudgeBehind(
+      new Map([
+        ['u1', 3],
+        ['u2', 1],
+      ]),
+      'activity',
+    ),
+  ).toBe(1);
+  expect(await take(otherActivity[Symbol.asyncIterator]())).toBe('catch-up');
+
+  // Revoking the credential ends its activity stream too.
+  bus.revokeHere('s1');
+  await expect(reader.next()).rejects.toThrow('s1');
+  await bus.close();
+  expect(bus.connectedUserIds('activity')).toEqual([]);
+});
