@@ -6,6 +6,7 @@ import {
 } from '@photogram/contracts';
 import {
   type Database,
+  follows,
   notificationHeads,
   notifications,
   queryRows,
@@ -110,6 +111,30 @@ export async function recordActivity(tx: Transaction, activities: readonly Activ
     if (!recipients.includes(activity.recipientId)) recipients.push(activity.recipientId);
   }
   return recipients;
+}
+
+/**
+ * Locks the heads of the upload's followers and of the people its caption mentions, all
+ * in recipient order, in one statement (creating the missing ones). Without it, the
+ * fan-out's locks (followers, in order) and then the mentions' (in order) are two runs:
+ * two uploads whose followers and mentions cross would each hold what the other waits
+ * for, a deadlock. After it, the fan-out and `recordActivity` take locks already held.
+ */
+export async function lockUploadHeads(
+  tx: Transaction,
+  params: { authorId: string; mentioned: readonly string[] },
+) {
+  await tx.execute(
+    sql`insert into ${notificationHeads} (recipient_id, seq, activity_seq)
+        select recipient_id, 0, 0 from (
+          select ${follows.followerId} as recipient_id from ${follows}
+          where ${follows.followeeId} = ${params.authorId} and ${follows.notify}
+          union
+          select jsonb_array_elements_text(${JSON.stringify(params.mentioned)}::jsonb)
+        ) as recipients
+        order by recipient_id
+        on conflict (recipient_id) do update set seq = ${notificationHeads.seq}`,
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
-import { mentionActivities, publishActivity, recordActivity } from './activity';
+import { lockUploadHeads, mentionActivities, publishActivity, recordActivity } from './activity';
 import { lockMediaKeys, releaseMedia } from './media-keys';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
@@ -146,16 +146,20 @@ export async function createPost(
         })
         .returning({ id: posts.id });
       if (!row) throw new Error('insert into posts returned no row');
-      recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
       // "@bob look": bob hears of it (a mention), follower or not.
-      mentioned = await recordActivity(
-        tx,
-        await mentionActivities(tx, {
-          text: params.caption,
-          actorId: params.authorId,
-          postId: row.id,
-        }),
-      );
+      const mentions = await mentionActivities(tx, {
+        text: params.caption,
+        actorId: params.authorId,
+        postId: row.id,
+      });
+      if (mentions.length > 0) {
+        await lockUploadHeads(tx, {
+          authorId: params.authorId,
+          mentioned: mentions.map((mention) => mention.recipientId),
+        });
+      }
+      recipients = await fanOutUpload(tx, { postId: row.id, authorId: params.authorId });
+      mentioned = await recordActivity(tx, mentions);
       return getPost(tx, { postId: String(row.id), viewerId: params.authorId });
     });
   } catch (error: unknown) {
