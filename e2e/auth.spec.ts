@@ -1,4 +1,11 @@
-import { expect, openStreams, personPassword, test, uniqueName } from './fixtures';
+import {
+  expect,
+  openStreams,
+  personPassword,
+  STREAMS_PER_BROWSER,
+  test,
+  uniqueName,
+} from './fixtures';
 
 test('a person signs up, stays signed in across a reload, signs out and signs in again', async ({
   page,
@@ -15,8 +22,8 @@ test('a person signs up, stays signed in across a reload, signs out and signs in
 
   const me = page.getByRole('link', { name: new RegExp(`Ada Lovelace.*@${username}`) });
   await expect(me).toBeVisible();
-  // Signed up without a reload, the page already holds the live connection.
-  await expect.poll(() => openStreams(page)).toBe(1);
+  // Signed up without a reload, the page already holds the live connections.
+  await expect.poll(() => openStreams(page)).toBe(STREAMS_PER_BROWSER);
   await page.reload();
   await expect(me).toBeVisible();
 

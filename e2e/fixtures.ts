@@ -56,13 +56,21 @@ export const test = base.extend<Fixtures>({
   },
 });
 
-/** Uploads the fixture photo with a caption through the upload page; returns the post URL. */
-export async function uploadPhoto(person: Person, caption: string): Promise<string> {
+/**
+ * Uploads the fixture photo with a caption (and alt text, if given) through the upload
+ * page; returns the post URL.
+ */
+export async function uploadPhoto(
+  person: Person,
+  caption: string,
+  options: { altText?: string } = {},
+): Promise<string> {
   const { page } = person;
   await page.goto('/upload');
   await page.getByLabel('Photo', { exact: true }).setInputFiles(photoPath);
   await expect(page.getByAltText('Preview of your upload')).toBeVisible();
   await page.getByLabel('Caption').fill(caption);
+  if (options.altText !== undefined) await page.getByLabel('Alt text').fill(options.altText);
   await page.getByRole('button', { name: 'Share' }).click();
   await page.waitForURL(/\/p\/\d+$/);
   await expect(page.getByText(caption)).toBeVisible();
@@ -76,7 +84,15 @@ export async function follow(person: Person, username: string) {
   await expect(person.page.getByRole('button', { name: 'Following' })).toBeVisible();
 }
 
-/** The server's count of this person's open upload streams, asked with their cookie. */
+/**
+ * The live streams one signed-in browser holds, whatever its number of tabs: uploads
+ * (`notifications.onUpload`) and everything else (`notifications.onActivity`).
+ */
+export const STREAMS_PER_BROWSER = 2;
+
+/**
+ * The server's count of this person's open streams (both kinds), asked with their cookie.
+ */
 export async function openStreams(page: Page): Promise<number> {
   const response = await page.request.get('/trpc/notifications.streamCount');
   expect(response.ok()).toBe(true);
@@ -87,4 +103,17 @@ export async function openStreams(page: Page): Promise<number> {
       : undefined;
   if (open === undefined) throw new Error(`No stream count in ${JSON.stringify(body)}`);
   return Number(open);
+}
+
+/** What the server says of the signed-in person (`auth.me`), asked with their cookie. */
+export async function whoAmI(page: Page): Promise<{ username: string; avatarUrl: string | null }> {
+  const response = await page.request.get('/trpc/auth.me');
+  expect(response.ok()).toBe(true);
+  const body: unknown = await response.json();
+  const me =
+    body && typeof body === 'object' && 'result' in body ? JSON.stringify(body.result) : '';
+  const username = me.match(/"username":"([^"]+)"/)?.[1];
+  if (username === undefined) throw new Error(`Nobody signed in: ${me}`);
+  const avatarUrl = me.match(/"avatarUrl":"([^"]+)"/)?.[1] ?? null;
+  return { username, avatarUrl };
 }

@@ -1,5 +1,5 @@
 import type { BrowserContext, Page, Request } from '@playwright/test';
-import { expect, follow, openStreams, test, uploadPhoto } from './fixtures';
+import { expect, follow, openStreams, STREAMS_PER_BROWSER, test, uploadPhoto } from './fixtures';
 
 declare global {
   interface Window {
@@ -47,14 +47,15 @@ function watchStreams(page: Page): Set<Request> {
   return open;
 }
 
-test('ten tabs share one live connection: one toast, handover without loss, idle let-go', async ({
+test('ten tabs share one pair of live streams: one toast, handover without loss, idle let-go', async ({
   signUp,
 }) => {
   test.setTimeout(120_000);
   const alice = await signUp('alice');
   const bob = await signUp('bob');
-  // A signed-in page holds the live connection (auth.spec: also right after signing up).
-  await expect.poll(() => openStreams(bob.page)).toBe(1);
+  // A signed-in page holds the live connections, uploads and activity (auth.spec: also
+  // right after signing up).
+  await expect.poll(() => openStreams(bob.page)).toBe(STREAMS_PER_BROWSER);
   await follow(bob, alice.username);
   await emulateVisibility(bob.context);
 
@@ -69,7 +70,7 @@ test('ten tabs share one live connection: one toast, handover without loss, idle
       timeout: 5_000,
     });
   }
-  await expect.poll(() => openStreams(bob.page)).toBe(1);
+  await expect.poll(() => openStreams(bob.page)).toBe(STREAMS_PER_BROWSER);
 
   const toastsFor = (tab: Page, caption: string) =>
     tab.getByRole('region', { name: 'Notifications' }).getByRole('status').filter({
@@ -96,7 +97,7 @@ test('ten tabs share one live connection: one toast, handover without loss, idle
   await uploadPhoto(alice, second);
   for (const tab of rest) await expect(tab.getByTestId('unread-badge')).toHaveText('2');
   await expect.poll(() => countToasts(rest, second)).toBe(1);
-  await expect.poll(() => openStreams(rest[0] ?? bob.page)).toBe(1);
+  await expect.poll(() => openStreams(rest[0] ?? bob.page)).toBe(STREAMS_PER_BROWSER);
 
   // Every tab hidden past the idle time: the browser lets go of the stream.
   for (const tab of rest) await setHidden(tab, true);
@@ -108,7 +109,7 @@ test('ten tabs share one live connection: one toast, handover without loss, idle
   const back = rest[rest.length - 1];
   if (!back) throw new Error('No tab left');
   await setHidden(back, false);
-  await expect.poll(() => openStreams(back)).toBe(1);
+  await expect.poll(() => openStreams(back)).toBe(STREAMS_PER_BROWSER);
   await expect(back.getByTestId('unread-badge')).toHaveText('3');
   await expect(toastsFor(back, missed)).toHaveCount(1);
   for (const tab of rest) await expect(tab.getByTestId('unread-badge')).toHaveText('3');
