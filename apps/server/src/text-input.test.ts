@@ -274,6 +274,18 @@ const probes: Probe[] = [
     subject: null,
     call: (c, bad) => c.notifications.markRead.mutate({ ids: [number(bad)] }),
   },
+  {
+    procedure: 'notifications.groups',
+    field: 'cursor',
+    subject: null,
+    call: (c, bad) => c.notifications.groups.query({ cursor: number(bad) }),
+  },
+  {
+    procedure: 'notifications.markGroupRead',
+    field: 'key',
+    subject: null,
+    call: (c, bad) => c.notifications.markGroupRead.mutate({ key: `n:${number(bad)}` }),
+  },
 ];
 
 /** The paths of the string fields in a procedure's input schema, e.g. `ids[]`, `caption`. */
@@ -316,6 +328,8 @@ test('the probes below cover every string field of every procedure input', () =>
   const covered = [
     ...probes.map((probe) => `${probe.procedure} ${probe.field}`),
     'notifications.onUpload lastEventId',
+    // The same schema as onUpload's (OnActivityInput = OnUploadInput), probed there.
+    'notifications.onActivity lastEventId',
   ];
   expect([...new Set(covered)].sort()).toEqual([...new Set(procedureStringFields())].sort());
 });
