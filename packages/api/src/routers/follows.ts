@@ -4,18 +4,14 @@ import { follow, listFollows, setNotify, unfollow } from '../services/follows';
 import { protectedProcedure, publicProcedure } from '../trpc';
 
 export const followsRouter = {
-  follow: protectedProcedure
-    .input(UserIdInput)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.limits.reactPerUser.consume(ctx.user.id);
-      return follow(ctx, { followerId: ctx.user.id, followeeId: input.userId });
-    }),
-  unfollow: protectedProcedure
-    .input(UserIdInput)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.limits.reactPerUser.consume(ctx.user.id);
-      return unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId });
-    }),
+  follow: protectedProcedure.input(UserIdInput).mutation(async ({ ctx, input }) => {
+    await ctx.limits.reactPerUser.consume(ctx.user.id);
+    return follow(ctx, { followerId: ctx.user.id, followeeId: input.userId });
+  }),
+  unfollow: protectedProcedure.input(UserIdInput).mutation(async ({ ctx, input }) => {
+    await ctx.limits.reactPerUser.consume(ctx.user.id);
+    return unfollow(ctx.db, { followerId: ctx.user.id, followeeId: input.userId });
+  }),
   setNotify: protectedProcedure.input(SetNotifyInput).mutation(({ ctx, input }) =>
     setNotify(ctx.db, {
       followerId: ctx.user.id,

@@ -50,19 +50,15 @@ export const postsRouter = {
       listPostsByUser(ctx.db, { ...input, viewerId: ctx.user?.id ?? null }),
     ),
 
-  like: protectedProcedure
-    .input(PostIdInput)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.limits.reactPerUser.consume(ctx.user.id);
-      return likePost(ctx, { postId: input.postId, userId: ctx.user.id });
-    }),
+  like: protectedProcedure.input(PostIdInput).mutation(async ({ ctx, input }) => {
+    await ctx.limits.reactPerUser.consume(ctx.user.id);
+    return likePost(ctx, { postId: input.postId, userId: ctx.user.id });
+  }),
 
-  unlike: protectedProcedure
-    .input(PostIdInput)
-    .mutation(async ({ ctx, input }) => {
-      await ctx.limits.reactPerUser.consume(ctx.user.id);
-      return unlikePost(ctx.db, { postId: input.postId, userId: ctx.user.id });
-    }),
+  unlike: protectedProcedure.input(PostIdInput).mutation(async ({ ctx, input }) => {
+    await ctx.limits.reactPerUser.consume(ctx.user.id);
+    return unlikePost(ctx.db, { postId: input.postId, userId: ctx.user.id });
+  }),
 
   likers: publicProcedure.input(LikersInput).query(({ ctx, input }) => listLikers(ctx.db, input)),
 
