@@ -350,18 +350,52 @@ if (uploads) {
 }
 
 if (feed) {
-  rows.push([
+  const { social, plain } = feed.direct;
+  const vsPlain = (latency: Summary) =>
+    plain.p50 > 0 ? `${num(latency.p50 / plain.p50, 2)}×` : '—';
+  const feedRow = (
+    what: string,
+    server: string,
+    latency: Summary,
+    ratio: string,
+    perSecond: string,
+  ) =>
+    rows.push([
+      what,
+      server,
+      count(latency.count),
+      ...latencyCells(latency),
+      ratio,
+      perSecond,
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
+  feedRow(
     `feed.list (limit 20): follows ${count(feed.following)}, ${count(feed.posts)} posts`,
     transportName(feed.transport),
-    count(feed.latency.count),
-    ...latencyCells(feed.latency),
-    '—',
+    feed.latency,
+    vsPlain(feed.latency),
     num(feed.perSecond, 0),
+  );
+  feedRow(
+    'feed page straight from the database, with likes and comments',
+    'bench process, no server',
+    social,
+    vsPlain(social),
     '—',
+  );
+  feedRow(
+    'feed page straight from the database, before likes and comments',
+    'bench process, no server',
+    plain,
+    '1×',
     '—',
-    '—',
-    '—',
-  ]);
+  );
+  notes.push(
+    `feed: p95 ${num(feed.latency.p95)} ms through feed.list, ${num(social.p95)} ms straight with the social columns, ${num(plain.p95)} ms without; ${count(feed.likes)} likes seeded.`,
+  );
   if (feed.pageSize !== 20) notes.push(`feed: the first page had ${feed.pageSize} items, not 20.`);
 } else if (feedError) {
   notes.push(`feed: failed: ${feedError}`);
@@ -450,7 +484,7 @@ const footer = [
   hostile
     ? `hostile load: one server; /healthz called one after another (20 ms apart) for 4 s in each window: idle; then with ${count(hostileStalled)} POST /trpc/auth.signIn that promise 4 KiB of body, send 20 bytes and stall, and ${hostileBombs} uploads kept in flight (each answered one replaced at once) of a 10000×10000 progressive JPEG (${num(hostile.bombBytes / MiB, 2)} MiB); then the same with a 6000×4000 progressive JPEG with photo-like detail (${num(hostile.heavyBytes / MiB, 2)} MiB), which is really decoded. server RSS MiB: before the window (after gc()) → highest sampled from /proc every 10 ms → after the window (after gc()).`
     : '',
-  'upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time.',
+  "upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time; before the server starts, the same page is read straight from the database in the bench process (the query selectPosts builds, with and without the columns issue 14 added: like and comment counts, likedByMe, the author's avatar), the two in turns; last ÷ raw for the feed rows is p50 ÷ the p50 of the page without them. Seeded: three likes on each of the newest 100,000 posts and the viewer's like on every third post of the people they follow, like_count set to match.",
   parts.includes('idle')
     ? `idle server: Photogram as the bench starts it (node --import tsx, bus: memory, with the bench's IPC hooks; npm start adds tsx's own CLI process), each on a database of its own, started on it and then restarted on it; server RSS MiB: VmRSS from /proc ${num(idleSettleMs / 1000)} s after it listens → ${num(idleSettleMs / 1000)} s after a warm-up (a person signs up, uploads a small photo and reads five feed pages), no gc() forced; last ÷ raw here: the warm figure ÷ PostgreSQL's in the same run.`
     : '',

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { posts, users } from '@photogram/db';
-import { createTestClient, uniqueUsername } from '@photogram/server/testing/client';
+import { createTestClient, signUpPerson, uniqueUsername } from '@photogram/server/testing/client';
 import { solidImage, uploadForm } from '@photogram/server/testing/images';
 import { freePort } from '@photogram/server/testing/process';
 import { startTestServer, type TestServer } from '@photogram/server/testing/server';
@@ -87,7 +87,8 @@ test('login, upload with progress, watch and feed, as a new user would', async (
   // `--json` prints nothing until an event, so the server says when the CLI's stream is
   // open: an upload before that could land before the id the CLI resumes from.
   await vi.waitFor(
-    async () => expect(await me.client.notifications.streamCount.query()).toEqual({ open: 1 }),
+    // Two streams: uploads and activity.
+    async () => expect(await me.client.notifications.streamCount.query()).toEqual({ open: 2 }),
     { timeout: 15_000, interval: 50 },
   );
   const post = await friend.client.posts.upload.mutate(
@@ -105,10 +106,22 @@ test('login, upload with progress, watch and feed, as a new user would', async (
     post: { id: post.id, caption: 'from the browser', url: `${server.url}/p/${post.id}` },
   });
 
-  const upload = await run(['upload', photo, '--caption', 'from the terminal']).done;
+  const upload = await run([
+    'upload',
+    photo,
+    '--caption',
+    'from the terminal',
+    '--alt',
+    'Waves on an empty beach',
+  ]).done;
   expect(upload.code).toBe(0);
   expect(upload.stderr).toContain('100%');
   expect(upload.stdout).toMatch(new RegExp(`^Shared: ${server.url}/p/\\d+\\n$`));
+  const sharedId = upload.stdout.trim().split('/p/')[1] ?? '';
+  expect(await me.client.posts.byId.query({ postId: sharedId })).toMatchObject({
+    caption: 'from the terminal',
+    altText: 'Waves on an empty beach',
+  });
 
   const feed = await run(['feed', '--limit', '5']).done;
   expect(feed.stdout).toContain('from the terminal');
@@ -215,7 +228,7 @@ test('a caption and a display name full of terminal escapes are shown, not obeye
   // It resumes after the newest notification it saw at start, so once it says it is
   // watching, the upload below reaches it whenever its stream connects.
   // vi.waitFor's default second is about what starting the CLI takes on a loaded machine.
-  await vi.waitFor(() => expect(watch.errors()).toContain('Watching uploads'), {
+  await vi.waitFor(() => expect(watch.errors()).toContain('Watching notifications'), {
     timeout: 10_000,
   });
   const post = await author.client.posts.upload.mutate(
@@ -265,5 +278,176 @@ test('a hostile server cannot reach the terminal through its error messages', as
     expect(obeyed(login.stderr)).toEqual([]);
   } finally {
     await new Promise((resolve) => hostile.close(resolve));
+  }
+});
+
+test('watch and inbox print follows, likes, comments and mentions beside uploads, in text and as JSON', async () => {
+  const configDir = join(home, 'activity');
+  const me = await signUpPerson(server.url, 'ada');
+  const ada = me.user.username;
+  const [bob, cat, dan, eve] = await Promise.all(
+    ['bob', 'cat', 'dan', 'eve'].map((prefix) => signUpPerson(server.url, prefix)),
+  );
+  if (!bob || !cat || !dan || !eve) throw new Error('four people signed up');
+  await me.client.follows.follow.mutate({ userId: bob.user.id });
+  const photoOf = async (caption: string) => uploadForm(await solidImage(40, 40), { caption });
+  const mine = await me.client.posts.upload.mutate(await photoOf('my walk'));
+  // Before watch starts, in both streams: an upload and a follow it must not print.
+  await bob.client.follows.follow.mutate({ userId: me.user.id });
+  await bob.client.posts.upload.mutate(await photoOf('an older photo'));
+  const login = await run(['login', '--url', server.url, '--username', ada], {
+    input: 'password123\n',
+    configDir,
+  }).done;
+  expect(login.code).toBe(0);
+
+  const text = run(['watch'], { configDir });
+  const json = run(['watch', '--json'], { configDir });
+  await vi.waitFor(
+    async () => expect(await me.client.notifications.streamCount.query()).toEqual({ open: 4 }),
+    { timeout: 15_000, interval: 50 },
+  );
+  await cat.client.follows.follow.mutate({ userId: me.user.id });
+  await bob.client.posts.like.mutate({ postId: mine.id });
+  await dan.client.comments.add.mutate({ postId: mine.id, body: 'nice one' });
+  const dans = await dan.client.posts.upload.mutate(await photoOf('a heron'));
+  await cat.client.comments.add.mutate({ postId: dans.id, body: `look @${ada}, a heron` });
+  const bobs = await bob.client.posts.upload.mutate(await photoOf(`@${ada} at the beach`));
+  // A username from before the text rules (or an older server), straight into the database.
+  const hostile = `${eve.user.username}\u001b[2J\u202e`;
+  await server.database.db
+    .update(users)
+    .set({ username: hostile })
+    .where(eq(users.id, eve.user.id));
+  await eve.client.posts.like.mutate({ postId: mine.id });
+
+  const at = (path: string) => `${server.url}${path}`;
+  const expected = [
+    `@${cat.user.username} followed you\n  ${at(`/u/${cat.user.username}`)}\n`,
+    `@${bob.user.username} liked your post\n  ${at(`/p/${mine.id}`)}\n`,
+    `@${dan.user.username} commented on your post: nice one\n  ${at(`/p/${mine.id}`)}\n`,
+    `@${cat.user.username} mentioned you: look @${ada}, a heron\n  ${at(`/p/${dans.id}`)}\n`,
+    `@${bob.user.username} uploaded a new post — @${ada} at the beach\n  ${at(`/p/${bobs.id}`)}\n`,
+    `@${bob.user.username} mentioned you: @${ada} at the beach\n  ${at(`/p/${bobs.id}`)}\n`,
+    `@${eve.user.username}\\x1b[2J\\u202e liked your post\n  ${at(`/p/${mine.id}`)}\n`,
+  ];
+  await vi.waitFor(
+    () => {
+      for (const line of expected) expect(text.output()).toContain(line);
+      expect(json.output().split('\n')).toHaveLength(expected.length + 1);
+    },
+    { timeout: 10_000 },
+  );
+  text.child.kill('SIGINT');
+  json.child.kill('SIGINT');
+  const [watchedText, watchedJson] = await Promise.all([text.done, json.done]);
+  // Each once, and nothing from before watch started.
+  expect(watchedText.stdout.split('\n')).toHaveLength(expected.length * 2 + 1);
+  expect(watchedText.stdout).not.toContain('an older photo');
+  expect(watchedText.stdout).not.toContain(`@${bob.user.username} followed you`);
+
+  const events = watchedJson.stdout
+    .trim()
+    .split('\n')
+    .map((line): unknown => JSON.parse(line));
+  expect(events).toHaveLength(expected.length);
+  const post = (id: string) => ({
+    id,
+    url: at(`/p/${id}`),
+    thumbUrl: expect.stringMatching(/^http/),
+  });
+  expect(events).toEqual(
+    expect.arrayContaining([
+      expect.objectContaining({
+        type: 'follow',
+        actor: expect.objectContaining({ id: cat.user.id }),
+      }),
+      expect.objectContaining({
+        type: 'like',
+        actor: expect.objectContaining({ id: bob.user.id }),
+        post: expect.objectContaining(post(mine.id)),
+      }),
+      expect.objectContaining({
+        type: 'comment',
+        post: expect.objectContaining(post(mine.id)),
+        comment: { id: expect.any(String), body: 'nice one' },
+      }),
+      expect.objectContaining({
+        type: 'mention',
+        actor: expect.objectContaining({ id: cat.user.id }),
+        comment: { id: expect.any(String), body: `look @${ada}, a heron` },
+      }),
+      expect.objectContaining({
+        type: 'upload',
+        post: expect.objectContaining({ ...post(bobs.id), caption: `@${ada} at the beach` }),
+      }),
+      expect.objectContaining({
+        type: 'mention',
+        actor: expect.objectContaining({ id: bob.user.id }),
+        post: expect.objectContaining(post(bobs.id)),
+        comment: null,
+      }),
+      expect.objectContaining({
+        type: 'like',
+        actor: expect.objectContaining({ username: hostile }),
+      }),
+    ]),
+  );
+
+  const listed = await run(['inbox', '--limit', '100'], { configDir }).done;
+  expect(listed.code).toBe(0);
+  for (const line of expected) {
+    const [sentence = '', url = ''] = line.split('\n');
+    expect(listed.stdout).toMatch(`• ${sentence}\n    `);
+    expect(listed.stdout).toContain(` · ${url.trim()}\n`);
+  }
+  expect(listed.stdout).toContain(`• @${bob.user.username} followed you\n`);
+
+  // Read in the web app: the likes' row loses its dot.
+  const { items } = await me.client.notifications.groups.query();
+  const likes = items.find((group) => group.type === 'like');
+  expect(await me.client.notifications.markGroupRead.mutate({ key: likes?.key ?? '' })).toEqual({
+    count: 2,
+  });
+  const grouped = await run(['inbox', '--grouped'], { configDir }).done;
+  expect(grouped.code).toBe(0);
+  // Follows together, likes per post (the newest person first); an upload or a mention
+  // alone. Each row: its sentence, marked when unread, then when and where.
+  const rows = grouped.stdout.split('\n').filter((line) => !line.startsWith('    '));
+  expect(rows).toEqual([
+    `  @${eve.user.username}\\x1b[2J\\u202e and @${bob.user.username} liked your post`,
+    `• @${bob.user.username} mentioned you: @${ada} at the beach`,
+    `• @${bob.user.username} uploaded a new post — @${ada} at the beach`,
+    `• @${cat.user.username} mentioned you: look @${ada}, a heron`,
+    `• @${dan.user.username} commented on your post: nice one`,
+    `• @${cat.user.username} and @${bob.user.username} followed you`,
+    `• @${bob.user.username} uploaded a new post — an older photo`,
+    '',
+  ]);
+  const groupedJson = await run(['inbox', '--grouped', '--json'], { configDir }).done;
+  const groups = groupedJson.stdout
+    .trim()
+    .split('\n')
+    .map((line): unknown => JSON.parse(line));
+  // follows, likes on my post, the comment, two mentions and two uploads.
+  expect(groups).toHaveLength(7);
+  expect(groups).toContainEqual(
+    expect.objectContaining({
+      type: 'like',
+      count: 2,
+      actorCount: 2,
+      post: expect.objectContaining(post(mine.id)),
+    }),
+  );
+
+  for (const output of [
+    watchedText.stdout,
+    watchedText.stderr,
+    watchedJson.stdout,
+    listed.stdout,
+    grouped.stdout,
+    groupedJson.stdout,
+  ]) {
+    expect(obeyed(output)).toEqual([]);
   }
 });

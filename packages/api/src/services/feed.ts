@@ -1,5 +1,5 @@
 import { type Database, follows, posts, queryRows } from '@photogram/db';
-import { and, count, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import { parseIdCursor, toPage } from './pagination';
 import { type PostRow, selectPosts, toPost } from './posts';
 
@@ -47,12 +47,20 @@ export async function listFeed(
       .select({ id: follows.followeeId })
       .from(follows)
       .where(eq(follows.followerId, params.viewerId));
-    rows = await selectPosts(
-      db,
-      and(or(eq(posts.authorId, params.viewerId), inArray(posts.authorId, followedIds)), before),
-      params.limit + 1,
-      params.viewerId,
-    );
+    // The page's ids are picked in a subquery of their own, so the planner expects
+    // limit + 1 rows and probes `likes` once per row for likedByMe. With the filter on
+    // the outer query it expects half the table and hashes every like the viewer has
+    // ever given instead: at 1,000,000 posts, 16,696 likes by the viewer made the page
+    // 11–20 ms against 6–8 ms this way (PostgreSQL 15).
+    const page = db
+      .select({ id: posts.id })
+      .from(posts)
+      .where(
+        and(or(eq(posts.authorId, params.viewerId), inArray(posts.authorId, followedIds)), before),
+      )
+      .orderBy(desc(posts.id))
+      .limit(params.limit + 1);
+    rows = await selectPosts(db, inArray(posts.id, page), params.limit + 1, params.viewerId);
   }
   return toPage(rows, params.limit, toPost, (row) => row.id);
 }
