@@ -494,4 +494,53 @@ describe.skipIf(!enabled)('server processes on one PostgreSQL (BUS=postgres)', (
     expect(left).toBeUndefined();
     watch.stop();
   }, 60_000);
+
+  test('a process frozen inside a like holds nobody up past its idle timeout: activity to the same person through another process goes through meanwhile, and the frozen like fails cleanly', async () => {
+    const oli = await signUpPerson(b.url, 'idleoli');
+    const [pat, quin] = await Promise.all([
+      signUpPerson(a.url, 'idlepat'),
+      signUpPerson(b.url, 'idlequin'),
+    ]);
+    const post = await upload(signedIn(a.url, oli));
+    const watch = watchActivity(oli.client);
+    await watch.started();
+    await quin.client.posts.like.mutate({ postId: post.id }); // 1
+    await watch.until(() => watch.deliveries.length === 1, 'the first like');
+
+    const held = await holdHead(oli.user.id);
+    const frozenLike = outcome(pat.client.posts.like.mutate({ postId: post.id }));
+    const [likePid] = await waitForHeadWaiters(admin, 1);
+    a.signal('SIGSTOP');
+    try {
+      await held.release();
+      await vi.waitFor(async () => {
+        const [row] = await admin<{ state: string }[]>`
+          select state from pg_stat_activity where pid = ${likePid ?? 0}`;
+        expect(row?.state).toBe('idle in transaction');
+      });
+      // PostgreSQL ends a transaction that holds heads after 10 s idle (boundHeadLocks),
+      // a like's as an upload's: without it the follow would wait for as long as A is frozen.
+      const follow = outcome(quin.client.follows.follow.mutate({ userId: oli.user.id }));
+      const within = await Promise.race([
+        follow,
+        new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 15_000)),
+      ]);
+      // What holds it up, if anything: the frozen like, and who waits for Oli's head.
+      const stuck = await admin<{ who: string; state: string; waiting: string | null }[]>`
+        select case when pid = ${likePid ?? 0} then 'the frozen like' else 'waiting' end as who,
+               state, wait_event_type as waiting
+        from pg_stat_activity
+        where pid = ${likePid ?? 0}
+           or (wait_event_type = 'Lock' and query ilike '%notification_heads%')`;
+      expect(within, `a follow while A is frozen, 15 s later: ${JSON.stringify(stuck)}`).toBe(
+        'told it succeeded',
+      );
+    } finally {
+      a.signal('SIGCONT');
+    }
+    expect(await frozenLike).toBe('told it failed');
+    const { received, expected } = await wireAndDatabase(watch, database.db, oli.user.id);
+    expect(expected.notifications.map((row) => row.type)).toEqual(['like', 'follow']);
+    expect(received).toEqual(expected);
+  }, 60_000);
 });

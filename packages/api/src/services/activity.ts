@@ -35,6 +35,20 @@ export interface Activity {
   commentId?: number | undefined;
 }
 
+/**
+ * Bounds a transaction that locks notification heads (an upload's fan-out, a like, a
+ * comment, a follow): everyone notifying the same people waits for it. A statement cannot
+ * run longer than 20 s, and a process that stops talking mid-transaction (frozen,
+ * partitioned) loses it after 10 s instead of holding those locks for as long as it is
+ * gone. One round trip; call it first, before the transaction's first lock.
+ */
+export async function boundHeadLocks(tx: Transaction) {
+  await tx.execute(
+    sql`select set_config('statement_timeout', '20s', true),
+               set_config('idle_in_transaction_session_timeout', '10s', true)`,
+  );
+}
+
 /** Likes and comments group per post, follows all together; mentions stand alone. */
 function groupPrefix(activity: Activity): string | null {
   if (activity.type === 'follow') return 'follow';

@@ -2,7 +2,13 @@ import { type Comment, CommentMessages, PostMessages } from '@photogram/contract
 import { comments, type Database, posts, queryRows, type Transaction, users } from '@photogram/db';
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { ForbiddenError, NotFoundError } from '../errors';
-import { type ActivityDeps, mentionActivities, publishActivity, recordActivity } from './activity';
+import {
+  type ActivityDeps,
+  boundHeadLocks,
+  mentionActivities,
+  publishActivity,
+  recordActivity,
+} from './activity';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary, type UserSummaryRow, userSummaryColumns } from './user-summary';
 
@@ -69,6 +75,7 @@ export async function addComment(
   const postId = Number(params.postId);
   let recipients: string[] = [];
   const comment = await deps.db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     // Counting first locks the post row, so a delete of the post cannot slip in between.
     const counted = await queryRows(
       tx,
@@ -118,6 +125,7 @@ export async function deleteComment(
 ): Promise<{ ok: true }> {
   const commentId = Number(params.commentId);
   return db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     const [found] = await tx
       .select({
         authorId: comments.authorId,

@@ -4,6 +4,7 @@ import { and, desc, eq, lt } from 'drizzle-orm';
 import { NotFoundError, ValidationError } from '../errors';
 import {
   type ActivityDeps,
+  boundHeadLocks,
   publishActivity,
   recordActivity,
   toldBefore,
@@ -34,6 +35,7 @@ export async function follow(
     actorId: params.followerId,
   };
   const recipients = await deps.db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     const added = await tx
       .insert(follows)
       .values(params)
@@ -74,6 +76,7 @@ export async function unfollow(db: Database, params: { followerId: string; follo
     throw new ValidationError(UserMessages.cannotFollowSelf);
   await assertUserExists(db, params.followeeId);
   await db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     const removed = await tx
       .delete(follows)
       .where(

@@ -13,6 +13,7 @@ import { and, desc, eq, lt, type SQL, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors';
 import {
   type ActivityDeps,
+  boundHeadLocks,
   publishActivity,
   recordActivity,
   toldBefore,
@@ -55,6 +56,7 @@ export async function likePost(
   const postId = Number(params.postId);
   let recipients: string[] = [];
   const result = await deps.db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     const rows = await likeStatement(
       tx,
       sql`with liked as (
@@ -90,6 +92,7 @@ export async function unlikePost(
 ): Promise<LikeResult> {
   const postId = Number(params.postId);
   return db.transaction(async (tx) => {
+    await boundHeadLocks(tx);
     const rows = await queryRows(
       tx,
       sql`with unliked as (

@@ -7,7 +7,13 @@ import { processImage } from '../media/pipeline';
 import type { MediaStorage } from '../media/storage';
 import { mediaUrl } from '../media/urls';
 import type { NotificationBus } from '../realtime/bus';
-import { lockUploadHeads, mentionActivities, publishActivity, recordActivity } from './activity';
+import {
+  boundHeadLocks,
+  lockUploadHeads,
+  mentionActivities,
+  publishActivity,
+  recordActivity,
+} from './activity';
 import { lockMediaKeys, releaseMedia } from './media-keys';
 import { fanOutUpload } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
@@ -122,12 +128,8 @@ export async function createPost(
   let mentioned: string[] = [];
   try {
     post = await deps.db.transaction(async (tx) => {
-      // Bounded: the fan-out locks the followers' heads, and every upload to a shared
-      // follower waits for this one. A statement cannot run longer than 20 s, and a
-      // process that stops talking mid-transaction (frozen, partitioned) loses it after
-      // 10 s rather than holding those locks for as long as it is gone.
-      await tx.execute(sql`set local statement_timeout = '20s'`);
-      await tx.execute(sql`set local idle_in_transaction_session_timeout = '10s'`);
+      // The fan-out locks the followers' heads: every upload to a shared follower waits.
+      await boundHeadLocks(tx);
       await lockMediaKeys(tx, keys, 'shared');
       for (const variant of [processed.display, processed.thumb]) {
         if (!(await deps.media.exists(variant.key)))
