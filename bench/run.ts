@@ -2,7 +2,7 @@
  * `npm run bench`: fan-out, reconnect-storm, upload and feed measurements against real
  * servers started as child processes, printed as one table on stdout (progress goes to
  * stderr). Results are printed, not asserted. Knobs (read here only):
- *   BENCH_ONLY=fanout,reconnect,upload,feed,hostile,idle  which parts to run (default: all)
+ *   BENCH_ONLY=fanout,reconnect,upload,feed,inbox,hostile,idle  which parts to run (default: all)
  *   BENCH_SUBSCRIBERS=1000,10000      fan-out and reconnect-storm sizes
  *   BENCH_SERVERS=raw,trpc-sse,stock  fan-out servers
  *   BENCH_RECONNECT=retry,herd        reconnect storms, one server restart each: clients
@@ -10,6 +10,7 @@
  *   BENCH_UPLOADS=20,40               sequential and 8-parallel upload counts
  *   BENCH_FEED_POSTS=1000000          posts seeded for the feed (10,000 users, 500 followed)
  *   BENCH_FEED_CALLS=200              measured feed.list calls
+ *   BENCH_INBOX=300000,30             notifications of one person, and measured calls of each kind
  *   BENCH_HOSTILE=300,8               stalled sign-in bodies, and image bombs in flight
  *   BENCH_SERVER_ENV=K=V,…            more environment for the hostile-load server (e.g.
  *                                     MALLOC_MMAP_THRESHOLD_=131072, to compare allocators)
@@ -24,12 +25,13 @@ import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
 import { type FeedRun, runFeed } from './feed';
 import { type HostileRun, runHostile } from './hostile';
 import { type IdleRun, runIdle } from './idle';
+import { type InboxRun, runInbox } from './inbox';
 import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
 import { runUploads, type UploadRun } from './upload';
 
-const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'hostile', 'idle'] as const;
+const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'inbox', 'hostile', 'idle'] as const;
 const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
 const POLICIES = ['retry', 'herd'] as const;
 
@@ -66,6 +68,7 @@ const policies = oneOf('BENCH_RECONNECT', POLICIES, POLICIES.join(','));
 const [sequentialUploads = 20, parallelUploads = 40] = numbers('BENCH_UPLOADS', '20,40');
 const [feedPosts = 1_000_000] = numbers('BENCH_FEED_POSTS', '1000000');
 const [feedCalls = 200] = numbers('BENCH_FEED_CALLS', '200');
+const [inboxNotifications = 300_000, inboxCalls = 30] = numbers('BENCH_INBOX', '300000,30');
 const [hostileStalled = 300, hostileBombs = 8] = numbers('BENCH_HOSTILE', '300,8');
 const [idleSettleMs = 3_000] = numbers('BENCH_IDLE_SETTLE_MS', '3000');
 const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -82,6 +85,8 @@ let uploads: UploadRun | null = null;
 let uploadError: string | null = null;
 let feed: FeedRun | null = null;
 let feedError: string | null = null;
+let inbox: InboxRun | null = null;
+let inboxError: string | null = null;
 let hostile: HostileRun | null = null;
 let hostileError: string | null = null;
 let idle: IdleRun[] = [];
@@ -130,6 +135,21 @@ if (parts.includes('feed')) {
   } catch (error: unknown) {
     feedError = error instanceof Error ? error.message : String(error);
     log(`  failed: ${feedError}`);
+  }
+}
+
+if (parts.includes('inbox')) {
+  log('inbox');
+  try {
+    inbox = await runInbox({
+      databaseUrl,
+      notifications: inboxNotifications,
+      calls: inboxCalls,
+      log,
+    });
+  } catch (error: unknown) {
+    inboxError = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${inboxError}`);
   }
 }
 
@@ -401,6 +421,57 @@ if (feed) {
   notes.push(`feed: failed: ${feedError}`);
 }
 
+if (inbox) {
+  const ratio = (latency: Summary, baseline: Summary) =>
+    baseline.p50 > 0 ? `${num(latency.p50 / baseline.p50, 3)}×` : '—';
+  const inboxRow = (what: string, server: string, latency: Summary, vs: string) =>
+    rows.push([
+      what,
+      server,
+      count(latency.count),
+      ...latencyCells(latency),
+      vs,
+      '—',
+      '—',
+      '—',
+      '—',
+      '—',
+    ]);
+  const of = `${count(inbox.notifications)} notifications, ${count(inbox.rows)} rows`;
+  const server = transportName(inbox.transport);
+  const straight = 'bench process, no server';
+  inboxRow(
+    `notifications.groups (limit 20), first page: ${of}`,
+    server,
+    inbox.firstPage,
+    ratio(inbox.firstPage, inbox.before.page),
+  );
+  inboxRow(
+    'notifications.groups (limit 20), a page half way down',
+    server,
+    inbox.deepPage,
+    ratio(inbox.deepPage, inbox.before.page),
+  );
+  inboxRow('inbox page grouped whole (before the walk)', straight, inbox.before.page, '1×');
+  inboxRow(
+    `notifications.unreadCount: ${count(inbox.unread)} unread`,
+    server,
+    inbox.unreadCount,
+    ratio(inbox.unreadCount, inbox.before.unreadCount),
+  );
+  inboxRow(
+    'unread rows counted whole (before the bound)',
+    straight,
+    inbox.before.unreadCount,
+    '1×',
+  );
+  notes.push(
+    `inbox: the server's first page had ${inbox.pageSize} rows; its badge said ${count(inbox.badge.count)}${inbox.badge.capped ? ' (capped)' : ''}.`,
+  );
+} else if (inboxError) {
+  notes.push(`inbox: failed: ${inboxError}`);
+}
+
 if (hostile) {
   const what = {
     idle: 'hostile load: /healthz, idle',
@@ -484,11 +555,11 @@ const footer = [
   hostile
     ? `hostile load: one server; /healthz called one after another (20 ms apart) for 4 s in each window: idle; then with ${count(hostileStalled)} POST /trpc/auth.signIn that promise 4 KiB of body, send 20 bytes and stall, and ${hostileBombs} uploads kept in flight (each answered one replaced at once) of a 10000×10000 progressive JPEG (${num(hostile.bombBytes / MiB, 2)} MiB); then the same with a 6000×4000 progressive JPEG with photo-like detail (${num(hostile.heavyBytes / MiB, 2)} MiB), which is really decoded. server RSS MiB: before the window (after gc()) → highest sampled from /proc every 10 ms → after the window (after gc()).`
     : '',
-  "upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time; before the server starts, the same page is read straight from the database in the bench process (the query selectPosts builds, with and without the columns issue 14 added: like and comment counts, likedByMe, the author's avatar), the two in turns; last ÷ raw for the feed rows is p50 ÷ the p50 of the page without them. Seeded: three likes on each of the newest 100,000 posts and the viewer's like on every third post of the people they follow, like_count set to match.",
+  "upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time; before the server starts, the same page is read straight from the database in the bench process (the query selectPosts builds, with and without the columns issue 14 added: like and comment counts, likedByMe, the author's avatar), the two in turns; last ÷ raw for the feed rows is p50 ÷ the p50 of the page without them. Seeded: three likes on each of the newest 100,000 posts and the viewer's like on every third post of the people they follow, like_count set to match. inbox: one person's inbox, a third uploads (a row each) and the rest likes of their 200 posts grouped every 3,000 notifications, the newest tenth unread, written straight in; notifications.groups and unreadCount through the typed client, one call after another; last ÷ raw is p50 ÷ the p50 of the statement each ran before (the page grouped the whole inbox, the badge counted every unread notification), read straight from the database in the bench process before the server starts.",
   parts.includes('idle')
     ? `idle server: Photogram as the bench starts it (node --import tsx, bus: memory, with the bench's IPC hooks; npm start adds tsx's own CLI process), each on a database of its own, started on it and then restarted on it; server RSS MiB: VmRSS from /proc ${num(idleSettleMs / 1000)} s after it listens → ${num(idleSettleMs / 1000)} s after a warm-up (a person signs up, uploads a small photo and reads five feed pages), no gc() forced; last ÷ raw here: the warm figure ÷ PostgreSQL's in the same run.`
     : '',
-  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed|hostile|idle npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
+  `rerun: npm run bench · one part: BENCH_ONLY=fanout|reconnect|upload|feed|inbox|hostile|idle npm run bench · fan-out size/servers: BENCH_SUBSCRIBERS=10000 BENCH_SERVERS=raw,trpc-sse,stock · on PostgreSQL: DATABASE_URL=postgres://…`,
 ];
 
 const padded = rows.map((row) => [

@@ -145,7 +145,7 @@ test('nobody is told of their own like, comment or mention', async () => {
     .from(notificationHeads)
     .where(eq(notificationHeads.recipientId, dana.user.id));
   expect(head?.activitySeq ?? 0).toBe(0);
-  expect(await dana.client.notifications.unreadCount.query()).toEqual({ count: 0 });
+  expect(await dana.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
   expect(watch.deliveries).toEqual([]);
   watch.stop();
 });
@@ -158,12 +158,12 @@ test('unlike and unfollow withdraw an unread notification; a read one stays; tog
   await finn.client.posts.like.mutate({ postId: post.id });
   await finn.client.follows.follow.mutate({ userId: erin.user.id });
   expect((await storedActivity(erin.user.id)).map((row) => row.type)).toEqual(['like', 'follow']);
-  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 2 });
+  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 2, capped: false });
 
   await finn.client.posts.unlike.mutate({ postId: post.id });
   await finn.client.follows.unfollow.mutate({ userId: erin.user.id });
   expect(await storedActivity(erin.user.id)).toEqual([]);
-  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 0 });
+  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
 
   // Liked again, read, unliked, liked again: one notification, the read one.
   await finn.client.posts.like.mutate({ postId: post.id });
@@ -172,7 +172,7 @@ test('unlike and unfollow withdraw an unread notification; a read one stays; tog
   await finn.client.posts.like.mutate({ postId: post.id });
   const stored = await storedActivity(erin.user.id);
   expect(stored.map((row) => [row.type, row.seq])).toEqual([['like', 3]]);
-  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 0 });
+  expect(await erin.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
 
   // Ten parallel likes after an unlike still tell at most once.
   await finn.client.posts.unlike.mutate({ postId: post.id });

@@ -1,5 +1,5 @@
 import { describeGroup, type NotificationGroup } from '@photogram/contracts';
-import { notifications } from '@photogram/db';
+import { notifications, queryRows } from '@photogram/db';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { type Person, signUpPerson } from './testing/client';
@@ -99,14 +99,14 @@ test('likes and comments group per post, follows together; uploads and mentions 
   ]);
   // A comment group shows its newest comment.
   expect(inbox[4]?.comment?.body).toBe('three');
-  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 7 });
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 7, capped: false });
 
   // Read as a group: the whole row, and the badge counts rows.
   const likeKey = likes?.key ?? '';
   expect(await owner.client.notifications.markGroupRead.mutate({ key: likeKey })).toEqual({
     count: 5,
   });
-  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 6 });
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 6, capped: false });
   // Someone else's key changes nothing of theirs.
   expect(await ann.client.notifications.markGroupRead.mutate({ key: likeKey })).toEqual({
     count: 0,
@@ -178,5 +178,98 @@ test('withdrawing the last notification of a group removes its row', async () =>
   expect(await groups(owner)).toHaveLength(1);
   await fan.client.posts.unlike.mutate({ postId: post.id });
   expect(await groups(owner)).toEqual([]);
-  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 0 });
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
+});
+
+/** The inbox's rows as the database holds them: an oracle for the paged reads. */
+async function rowsInDatabase(recipientId: string) {
+  const rows = await queryRows(
+    server.database.db,
+    sql`select coalesce(group_key, 'n:' || id) as key, count(*)::int as count
+        from notifications where recipient_id = ${recipientId}
+        group by 1 order by max(id) desc`,
+  );
+  return rows.map((row) => ({ key: String(row.key), count: Number(row.count) }));
+}
+
+test('groups interleaved with other rows, read a page of one, two or three at a time: every row once, whole, in order', async () => {
+  const owner = await signUp('pgowner');
+  const [poster, ann, ben, cat] = await Promise.all(
+    ['pgposter', 'pgann', 'pgben', 'pgcat'].map((prefix) => signUp(prefix)),
+  );
+  if (!poster || !ann || !ben || !cat) throw new Error('people missing');
+  await owner.client.follows.follow.mutate({ userId: poster.user.id });
+  const liked = await upload(owner, 'liked');
+  const discussed = await upload(owner, 'discussed');
+  // The like group's first notifications are older than rows shown before it: a page
+  // that ends at the group's row must not show its older likes again on the next.
+  await ann.client.posts.like.mutate({ postId: liked.id });
+  await upload(poster, 'one');
+  await ben.client.comments.add.mutate({ postId: discussed.id, body: 'first' });
+  await ben.client.posts.like.mutate({ postId: liked.id });
+  await upload(poster, 'two');
+  await cat.client.comments.add.mutate({ postId: discussed.id, body: 'second' });
+  await ann.client.follows.follow.mutate({ userId: owner.user.id });
+  await cat.client.posts.like.mutate({ postId: liked.id });
+  await upload(poster, 'three');
+  await ben.client.follows.follow.mutate({ userId: owner.user.id });
+
+  const expected = await rowsInDatabase(owner.user.id);
+  expect(expected.map((r) => r.count)).toEqual([2, 1, 3, 2, 1, 1]);
+  for (const limit of [1, 2, 3]) {
+    const read: Array<{ key: string; count: number }> = [];
+    let cursor: string | null = null;
+    do {
+      const page: { items: NotificationGroup[]; nextCursor: string | null } =
+        await owner.client.notifications.groups.query({ limit, cursor });
+      expect(page.items.length).toBeLessThanOrEqual(limit);
+      read.push(...page.items.map((group) => ({ key: group.key, count: group.count })));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(read, `pages of ${limit}`).toEqual(expected);
+  }
+
+  // Read as a group, by its key, through the index: only that row changes.
+  const likeRow = (await groups(owner)).find((group) => group.type === 'like');
+  const upload3 = (await groups(owner)).find((group) => group.type === 'upload');
+  if (!likeRow || !upload3) throw new Error('rows missing');
+  expect(await owner.client.notifications.markGroupRead.mutate({ key: likeRow.key })).toEqual({
+    count: 3,
+  });
+  expect(await owner.client.notifications.markGroupRead.mutate({ key: upload3.key })).toEqual({
+    count: 1,
+  });
+  expect((await groups(owner)).filter((group) => group.read).map((group) => group.key)).toEqual([
+    upload3.key,
+    likeRow.key,
+  ]);
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 4, capped: false });
+});
+
+test('the badge counts the rows of the newest 10,000 unread notifications and says when there are more', async () => {
+  const owner = await signUp('capowner');
+  const fan = await signUp('capfan');
+  const post = await upload(owner);
+  // 10,001 unread likes, each a row of its own (no group key), written straight in: the
+  // count, not the way they came, is what this is about.
+  await server.database.db.execute(sql`
+    insert into notifications (recipient_id, actor_id, post_id, type, seq)
+    select ${owner.user.id}, ${fan.user.id}, ${post.id}::bigint, 'like', i
+    from generate_series(1, 10001) as i`);
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({
+    count: 10_000,
+    capped: true,
+  });
+  const [oldest] = await queryRows(
+    server.database.db,
+    sql`select min(id)::text as id from notifications where recipient_id = ${owner.user.id}`,
+  );
+  if (!oldest) throw new Error('no notifications');
+  await owner.client.notifications.markRead.mutate({ ids: [String(oldest.id)] });
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({
+    count: 10_000,
+    capped: false,
+  });
+  await owner.client.notifications.markAllRead.mutate();
+  expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
 });

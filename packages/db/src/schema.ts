@@ -200,7 +200,14 @@ export const notifications = pgTable(
       .where(sql`${t.type} <> 'upload'`),
     // Grouping and withdrawal find "this recipient's latest like of post P" here.
     index('notifications_recipient_type_post_idx').on(t.recipientId, t.type, t.postId, t.id),
-    index('notifications_recipient_unread_idx').on(t.recipientId).where(sql`${t.readAt} is null`),
+    // The badge counts the newest unread rows, and "mark all read" finds them, here.
+    index('notifications_recipient_unread_idx')
+      .on(t.recipientId, t.id)
+      .where(sql`${t.readAt} is null`),
+    // The inbox reads each group's members (counts, people, read state) here.
+    index('notifications_recipient_group_idx')
+      .on(t.recipientId, t.groupKey, t.id)
+      .where(sql`${t.groupKey} is not null`),
     index('notifications_post_id_idx').on(t.postId),
     index('notifications_comment_id_idx').on(t.commentId),
     check(

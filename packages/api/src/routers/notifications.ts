@@ -107,7 +107,7 @@ export const notificationsRouter = {
     .input(NotificationGroupsInput)
     .query(({ ctx, input }) => listGroups(ctx.db, { ...input, userId: ctx.user.id })),
 
-  /** Rows of the inbox (groups) with something unread: the badge. */
+  /** Rows of the inbox (groups) with something unread: the badge (`capped` past 10,000 unread). */
   unreadCount: protectedProcedure.query(({ ctx }) => unreadCount(ctx.db, { userId: ctx.user.id })),
 
   /**

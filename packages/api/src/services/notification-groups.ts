@@ -5,12 +5,14 @@ import {
 } from '@photogram/contracts';
 import { type Database, notifications, queryRows, users } from '@photogram/db';
 import { inArray, sql } from 'drizzle-orm';
-import { groupKeyOf, selectNotifications, toNotification } from './notifications';
+import { selectNotifications, toNotification } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary } from './user-summary';
 
 interface GroupRow {
   key: string;
+  /** `notifications.group_key`; null for a notification shown alone. */
+  groupKey: string | null;
   type: NotificationType;
   count: number;
   actorCount: number;
@@ -19,42 +21,81 @@ interface GroupRow {
   read: boolean;
 }
 
+/** Past any notification id: where a walk without a cursor starts. */
+const NEWEST = '9223372036854775807';
+
 /**
  * The inbox as rows: the notifications of one group (`notifications.group_key`, set when
  * each was recorded, see `recordActivity`) together, any other alone; newest row first,
- * by its newest notification. Three queries a page, whatever its rows: the groups, their
- * newest notifications (for the post and comment shown), and up to three people each.
+ * by its newest notification. The cursor is the newest notification id of the last row
+ * shown, and a row is on one page only: a group with a notification at or past the
+ * cursor was on an earlier one.
  *
- * The grouping reads all of the person's notifications for each page: fine for an inbox
- * of thousands; a heavier one would want the groups kept in a table of their own.
+ * The page's rows come from a walk (Mastodon's way of paging groups): each step is the
+ * newest notification below the last one whose group the walk has not met yet, so it
+ * reads no further into the inbox than the page reaches, and each row's counts are read
+ * through the group index in the same statement. Two more queries, for the page only:
+ * each row's newest notification (the post and comment shown) and up to three people.
  */
 export async function listGroups(
   db: Database,
   params: { userId: string; cursor?: string | null; limit: number },
 ): Promise<{ items: NotificationGroup[]; nextCursor: string | null }> {
   const cursor = parseIdCursor(params.cursor);
+  const start = cursor === undefined ? NEWEST : String(cursor);
+  // The group's newest notification, one probe of the group index: a scalar subquery, as
+  // an EXISTS here is planned as a hash of every notification past the cursor.
+  const shownBefore =
+    cursor === undefined
+      ? sql`false`
+      : sql`n.group_key is not null and (
+          select max(m.id) from ${notifications} m
+          where m.recipient_id = ${params.userId} and m.group_key = n.group_key
+        ) >= ${start}::bigint`;
   const found = await queryRows(
     db,
-    sql`select ${groupKeyOf} as key, min(${notifications.type}) as type,
-               count(*)::int as count, count(distinct ${notifications.actorId})::int as actor_count,
-               max(${notifications.id}) as latest_id, max(${notifications.createdAt}) as latest_at,
-               bool_and(${notifications.readAt} is not null) as read
-        from ${notifications}
-        where ${notifications.recipientId} = ${params.userId}
-        group by 1
-        having ${cursor === undefined ? sql`true` : sql`max(${notifications.id}) < ${cursor}`}
-        order by latest_id desc
-        limit ${params.limit + 1}`,
+    sql`with recursive walk(id, group_key, seen, shown, earlier) as (
+          select ${start}::bigint, null::text, '{}'::text[], 0, true
+          union all
+          select step.id, step.group_key,
+                 case when step.group_key is null then walk.seen else walk.seen || step.group_key end,
+                 walk.shown + case when step.earlier then 0 else 1 end,
+                 step.earlier
+          from walk cross join lateral (
+            select n.id, n.group_key, ${shownBefore} as earlier
+            from ${notifications} n
+            where n.recipient_id = ${params.userId} and n.id < walk.id
+              and (n.group_key is null or n.group_key <> all(walk.seen))
+            order by n.id desc
+            limit 1
+          ) step
+          where walk.shown < ${params.limit + 1}::int
+        )
+        select walk.id, walk.group_key, g.*
+        from walk cross join lateral (
+          select min(n.type) as type, count(*)::int as count,
+                 count(distinct n.actor_id)::int as actor_count,
+                 max(n.created_at) as latest_at, bool_and(n.read_at is not null) as read
+          from ${notifications} n
+          where n.recipient_id = ${params.userId}
+            and ((walk.group_key is null and n.id = walk.id) or n.group_key = walk.group_key)
+        ) g
+        where not walk.earlier
+        order by walk.id desc`,
   );
-  const groups: GroupRow[] = found.map((row) => ({
-    key: String(row.key),
-    type: String(row.type) as NotificationType,
-    count: Number(row.count),
-    actorCount: Number(row.actor_count),
-    latestId: Number(row.latest_id),
-    latestAt: new Date(String(row.latest_at)),
-    read: row.read === true,
-  }));
+  const groups: GroupRow[] = found.map((row) => {
+    const groupKey = row.group_key === null ? null : String(row.group_key);
+    return {
+      key: groupKey ?? `n:${String(row.id)}`,
+      groupKey,
+      type: String(row.type) as NotificationType,
+      count: Number(row.count),
+      actorCount: Number(row.actor_count),
+      latestId: Number(row.id),
+      latestAt: new Date(String(row.latest_at)),
+      read: row.read === true,
+    };
+  });
   const shown = groups.slice(0, params.limit);
   const [latest, actors] = await Promise.all([
     latestOf(db, shown),
@@ -95,29 +136,32 @@ async function latestOf(db: Database, groups: readonly GroupRow[]) {
   return byId;
 }
 
-/** Up to `GROUP_SAMPLE_ACTORS` different people of each group, the newest first. */
+/**
+ * Up to `GROUP_SAMPLE_ACTORS` different people of each group, the newest first: for each
+ * row its members through the group index (or the one notification by its id).
+ */
 async function sampleActorsOf(db: Database, userId: string, groups: readonly GroupRow[]) {
   const byKey = new Map<string, ReturnType<typeof toUserSummary>[]>();
   if (groups.length === 0) return byKey;
-  const keys = JSON.stringify(groups.map((group) => group.key));
+  const rowsOfPage = JSON.stringify(
+    groups.map((group) => ({ key: group.key, group_key: group.groupKey, id: group.latestId })),
+  );
   const rows = await queryRows(
     db,
-    sql`select ranked.key, ${users.id} as id, ${users.username} as username,
+    sql`select page.key, ${users.id} as id, ${users.username} as username,
                ${users.displayName} as display_name, ${users.avatarThumbKey} as avatar_thumb_key
-        from (
-          select key, actor_id, row_number() over (partition by key order by newest desc) as place
-          from (
-            select ${groupKeyOf} as key, ${notifications.actorId} as actor_id,
-                   max(${notifications.id}) as newest
-            from ${notifications}
-            where ${notifications.recipientId} = ${userId}
-              and ${groupKeyOf} in (select jsonb_array_elements_text(${keys}::jsonb))
-            group by 1, 2
-          ) as per_actor
-        ) as ranked
-        join ${users} on ${users.id} = ranked.actor_id
-        where ranked.place <= ${GROUP_SAMPLE_ACTORS}
-        order by ranked.key, ranked.place`,
+        from jsonb_to_recordset(${rowsOfPage}::jsonb) as page(key text, group_key text, id bigint)
+        cross join lateral (
+          select n.actor_id, max(n.id) as newest
+          from ${notifications} n
+          where n.recipient_id = ${userId}
+            and ((page.group_key is null and n.id = page.id) or n.group_key = page.group_key)
+          group by n.actor_id
+          order by newest desc
+          limit ${GROUP_SAMPLE_ACTORS}::int
+        ) as actor
+        join ${users} on ${users.id} = actor.actor_id
+        order by page.key, actor.newest desc`,
   );
   for (const row of rows) {
     const key = String(row.key);

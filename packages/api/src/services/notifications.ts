@@ -16,7 +16,7 @@ import {
   type Transaction,
   users,
 } from '@photogram/db';
-import { and, asc, countDistinct, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
 import { mediaUrl } from '../media/urls';
 import type { StreamKind, UploadEvent } from '../realtime/bus';
 import { parseIdCursor, toPage } from './pagination';
@@ -170,22 +170,53 @@ export async function listNotifications(
 }
 
 /**
+ * Unread notifications the badge reads at most: past them it says "at least" (Mastodon
+ * caps its unread group count the same way), so a person who never opens the inbox does
+ * not make every page load count their whole history.
+ */
+export const UNREAD_COUNT_READ_MAX = 10_000;
+
+/**
  * What the inbox shows unread: its rows (groups, see `listGroups`) with at least one
- * unread notification, so the badge and the inbox agree.
+ * unread notification, so the badge and the inbox agree. Counted over the newest
+ * `UNREAD_COUNT_READ_MAX` unread notifications: `capped` when there are more, and then
+ * `count` is the rows those make (a lower bound).
  */
 export async function unreadCount(db: Database, params: { userId: string }) {
-  const [row] = await db
-    .select({ count: countDistinct(groupKeyOf) })
-    .from(notifications)
-    .where(and(eq(notifications.recipientId, params.userId), isNull(notifications.readAt)));
-  return { count: row?.count ?? 0 };
+  // One past the bound tells whether there are more; it is not counted.
+  const [row] = await queryRows(
+    db,
+    sql`select count(distinct key) filter (where place <= ${UNREAD_COUNT_READ_MAX}::int)::int as count,
+               count(*)::int as unread
+        from (
+          select ${groupKeyOf} as key, row_number() over (order by ${notifications.id} desc) as place
+          from ${notifications}
+          where ${notifications.recipientId} = ${params.userId} and ${notifications.readAt} is null
+          order by ${notifications.id} desc
+          limit ${UNREAD_COUNT_READ_MAX + 1}::int
+        ) as newest`,
+  );
+  return {
+    count: Number(row?.count ?? 0),
+    capped: Number(row?.unread ?? 0) > UNREAD_COUNT_READ_MAX,
+  };
 }
 
 /** The inbox row a notification belongs to: its group, or a row of its own. */
 export const groupKeyOf = sql<string>`coalesce(${notifications.groupKey}, 'n:' || ${notifications.id})`;
 
-/** Marks every notification of one inbox row read; returns how many changed. */
+/** The notification id of a row shown alone (`n:<id>`, see `groupKeyOf`); else null. */
+function aloneKeyId(key: string): number | null {
+  const match = /^n:(\d{1,15})$/.exec(key);
+  return match?.[1] === undefined ? null : Number(match[1]);
+}
+
+/**
+ * Marks every notification of one inbox row read; returns how many changed. Read through
+ * the group index or the primary key (`groupKeyOf` is an expression no index holds).
+ */
 export async function markGroupRead(db: Database, params: { userId: string; key: string }) {
+  const aloneId = aloneKeyId(params.key);
   const rows = await db
     .update(notifications)
     .set({ readAt: sql`now()` })
@@ -193,7 +224,9 @@ export async function markGroupRead(db: Database, params: { userId: string; key:
       and(
         eq(notifications.recipientId, params.userId),
         isNull(notifications.readAt),
-        sql`${groupKeyOf} = ${params.key}`,
+        aloneId === null
+          ? eq(notifications.groupKey, params.key)
+          : and(isNull(notifications.groupKey), eq(notifications.id, aloneId)),
       ),
     )
     .returning({ id: notifications.id });

@@ -5,7 +5,10 @@ import { trpc } from '../../lib/trpc';
 export function Bell() {
   const unread = useQuery(trpc.notifications.unreadCount.queryOptions());
   const count = unread.data?.count ?? 0;
-  const label = count > 0 ? `Notifications, ${count} unread` : 'Notifications';
+  // Capped: the server counted only the newest of very many unread notifications.
+  const more = unread.data?.capped === true;
+  const label =
+    count > 0 ? `Notifications, ${more ? 'at least ' : ''}${count} unread` : 'Notifications';
   return (
     <NavLink to="/notifications" className="icon-button bell" aria-label={label} title={label}>
       <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
@@ -16,7 +19,7 @@ export function Bell() {
       </svg>
       {count > 0 ? (
         <span className="badge" data-testid="unread-badge">
-          {count > 99 ? '99+' : count}
+          {count > 99 ? '99+' : more ? `${count}+` : count}
         </span>
       ) : null}
     </NavLink>

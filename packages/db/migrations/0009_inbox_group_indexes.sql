@@ -1,0 +1,3 @@
+DROP INDEX "notifications_recipient_unread_idx";--> statement-breakpoint
+CREATE INDEX "notifications_recipient_group_idx" ON "notifications" USING btree ("recipient_id","group_key","id") WHERE "notifications"."group_key" is not null;--> statement-breakpoint
+CREATE INDEX "notifications_recipient_unread_idx" ON "notifications" USING btree ("recipient_id","id") WHERE "notifications"."read_at" is null;
