@@ -15,13 +15,15 @@ export interface InboxRun {
   /** Milliseconds per call through the typed client. */
   firstPage: Summary;
   deepPage: Summary;
+  /** The first page of someone whose post got `VIRAL_LIKES` likes in one group. */
+  viralPage: Summary;
   unreadCount: Summary;
   /**
    * The statements the inbox ran before it walked (every page grouped the whole inbox; the
    * badge counted every unread notification), read straight from the database in the
    * bench process before the server starts.
    */
-  before: { page: Summary; unreadCount: Summary };
+  before: { page: Summary; unreadCount: Summary; viralPage: Summary };
   /** What the server answered, to show the page and the badge are the real thing. */
   pageSize: number;
   badge: { count: number; capped: boolean };
@@ -39,6 +41,29 @@ const USERS = 1_000;
 const OWN_POSTS = 200;
 /** Notifications in a row that belong to one like group (with uploads between them). */
 const GROUP_SPAN = 3_000;
+/** Likes in the one group of the second person's inbox, under 19 uploads. */
+export const VIRAL_LIKES = 100_000;
+
+/** A second person: one post liked `VIRAL_LIKES` times in one group, 19 uploads since. */
+async function seedViral(db: Database, ownerId: string) {
+  await db.execute(sql`
+    insert into posts (author_id, caption, image_key, thumb_key, width, height)
+    values (${ownerId}, 'viral', '00/viral.webp', '00/viral-t.webp', 1080, 810)`);
+  const [post] = await queryRows(
+    db,
+    sql`select max(id) as id from posts where author_id = ${ownerId}`,
+  );
+  await db.execute(sql`
+    insert into notifications (recipient_id, actor_id, post_id, type, group_key, seq)
+    select ${ownerId}::text, 'inbox' || (3 + i % ${USERS - 2}::int), ${Number(post?.id)}::bigint,
+           'like', 'like:viral', i
+    from generate_series(1, ${VIRAL_LIKES}::int) as i`);
+  await db.execute(sql`
+    insert into notifications (recipient_id, actor_id, post_id, type, seq)
+    select ${ownerId}::text, 'inbox' || (3 + i), ${Number(post?.id)}::bigint, 'upload', i
+    from generate_series(1, 19) as i`);
+  await db.execute(sql`analyze`);
+}
 
 /**
  * The inbox of someone popular: `count` notifications, one in three an upload by someone
@@ -85,21 +110,22 @@ async function seedInbox(db: Database, ownerId: string, count: number) {
 }
 
 /** The statements of the inbox before the walk, as they were (see `InboxRun.before`). */
-async function timeBefore(db: Database, ownerId: string, calls: number) {
-  const page = () =>
+async function timeBefore(db: Database, ownerId: string, viralId: string, calls: number) {
+  const page = (who = ownerId) =>
     db.execute(sql`
       select coalesce(group_key, 'n:' || id) as key, min(type) as type, count(*)::int as count,
              count(distinct actor_id)::int as actor_count, max(id) as latest_id,
              max(created_at) as latest_at, bool_and(read_at is not null) as read
-      from notifications where recipient_id = ${ownerId}
+      from notifications where recipient_id = ${who}
       group by 1 order by latest_id desc limit ${LIMIT + 1}`);
   const badge = () =>
     db.execute(sql`
       select count(distinct coalesce(group_key, 'n:' || id))::int as count
       from notifications where recipient_id = ${ownerId} and read_at is null`);
   return {
-    page: summarize(await timed(page, calls)),
+    page: summarize(await timed(() => page(), calls)),
     unreadCount: summarize(await timed(badge, calls)),
+    viralPage: summarize(await timed(() => page(viralId), calls)),
   };
 }
 
@@ -117,6 +143,7 @@ async function timed(call: () => Promise<unknown>, calls: number) {
 /** The inbox of one person with `notifications` notifications, through the server. */
 export async function runInbox(options: InboxOptions): Promise<InboxRun> {
   const owner = seededUser('inbox', 1);
+  const viral = seededUser('inbox', 2);
   const database = await createBenchDatabase('inbox', options.databaseUrl);
   try {
     const seedingStarted = performance.now();
@@ -128,6 +155,7 @@ export async function runInbox(options: InboxOptions): Promise<InboxRun> {
     try {
       await seedUsers(seeding.db, 'inbox', USERS);
       shape = await seedInbox(seeding.db, owner.id, options.notifications);
+      await seedViral(seeding.db, viral.id);
       seedSeconds = (performance.now() - seedingStarted) / 1000;
       options.log(
         `  seeded in ${seedSeconds.toFixed(0)} s (${shape.rows.toLocaleString('en-US')} rows)`,
@@ -141,7 +169,7 @@ export async function runInbox(options: InboxOptions): Promise<InboxRun> {
       deepCursor = String(middle?.id);
       // PGlite allows one process per folder: read it straight before the server opens it.
       options.log('  the inbox as it was read before, straight from the database');
-      before = await timeBefore(seeding.db, owner.id, options.calls);
+      before = await timeBefore(seeding.db, owner.id, viral.id, options.calls);
     } finally {
       await seeding.close();
     }
@@ -168,6 +196,15 @@ export async function runInbox(options: InboxOptions): Promise<InboxRun> {
         ),
         unreadCount: summarize(
           await timed(() => client.notifications.unreadCount.query(), options.calls),
+        ),
+        viralPage: summarize(
+          await timed(
+            () =>
+              signedInClient(server.url, viral.session).notifications.groups.query({
+                limit: LIMIT,
+              }),
+            options.calls,
+          ),
         ),
         before,
         pageSize: page.items.length,

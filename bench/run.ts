@@ -25,7 +25,7 @@ import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
 import { type FeedRun, runFeed } from './feed';
 import { type HostileRun, runHostile } from './hostile';
 import { type IdleRun, runIdle } from './idle';
-import { type InboxRun, runInbox } from './inbox';
+import { type InboxRun, runInbox, VIRAL_LIKES } from './inbox';
 import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
@@ -452,7 +452,14 @@ if (inbox) {
     inbox.deepPage,
     ratio(inbox.deepPage, inbox.before.page),
   );
-  inboxRow('inbox page grouped whole (before the walk)', straight, inbox.before.page, '1×');
+  inboxRow('inbox page grouped whole (before)', straight, inbox.before.page, '1×');
+  inboxRow(
+    `notifications.groups (limit 20), first page: one group of ${count(VIRAL_LIKES)} likes under 19 uploads`,
+    server,
+    inbox.viralPage,
+    ratio(inbox.viralPage, inbox.before.viralPage),
+  );
+  inboxRow('that inbox page grouped whole (before)', straight, inbox.before.viralPage, '1×');
   inboxRow(
     `notifications.unreadCount: ${count(inbox.unread)} unread`,
     server,
@@ -555,7 +562,7 @@ const footer = [
   hostile
     ? `hostile load: one server; /healthz called one after another (20 ms apart) for 4 s in each window: idle; then with ${count(hostileStalled)} POST /trpc/auth.signIn that promise 4 KiB of body, send 20 bytes and stall, and ${hostileBombs} uploads kept in flight (each answered one replaced at once) of a 10000×10000 progressive JPEG (${num(hostile.bombBytes / MiB, 2)} MiB); then the same with a 6000×4000 progressive JPEG with photo-like detail (${num(hostile.heavyBytes / MiB, 2)} MiB), which is really decoded. server RSS MiB: before the window (after gc()) → highest sampled from /proc every 10 ms → after the window (after gc()).`
     : '',
-  "upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time; before the server starts, the same page is read straight from the database in the bench process (the query selectPosts builds, with and without the columns issue 14 added: like and comment counts, likedByMe, the author's avatar), the two in turns; last ÷ raw for the feed rows is p50 ÷ the p50 of the page without them. Seeded: three likes on each of the newest 100,000 posts and the viewer's like on every third post of the people they follow, like_count set to match. inbox: one person's inbox, a third uploads (a row each) and the rest likes of their 200 posts grouped every 3,000 notifications, the newest tenth unread, written straight in; notifications.groups and unreadCount through the typed client, one call after another; last ÷ raw is p50 ÷ the p50 of the statement each ran before (the page grouped the whole inbox, the badge counted every unread notification), read straight from the database in the bench process before the server starts.",
+  "upload: posts.upload through the typed client (FormData), request to response; per s: uploads ÷ wall time; last ÷ raw here is p50 ÷ the p50 of sharp alone making the same two variants (1080 and 320 px WebP, one pipeline each, both at once) from the same photos in the bench process, measured in the same run. feed: feed.list first page through the typed client; per s: calls ÷ wall time; before the server starts, the same page is read straight from the database in the bench process (the query selectPosts builds, with and without the columns issue 14 added: like and comment counts, likedByMe, the author's avatar), the two in turns; last ÷ raw for the feed rows is p50 ÷ the p50 of the page without them. Seeded: three likes on each of the newest 100,000 posts and the viewer's like on every third post of the people they follow, like_count set to match. inbox: one person's inbox, a third uploads (a row each) and the rest likes of their 200 posts grouped every 3,000 notifications, the newest tenth unread, written straight in, and a second person's: one post's 100,000 likes in one group under 19 uploads; notifications.groups and unreadCount through the typed client, one call after another; last ÷ raw is p50 ÷ the p50 of the statement each ran before (the page grouped the whole inbox, the badge counted every unread notification), read straight from the database in the bench process before the server starts.",
   parts.includes('idle')
     ? `idle server: Photogram as the bench starts it (node --import tsx, bus: memory, with the bench's IPC hooks; npm start adds tsx's own CLI process), each on a database of its own, started on it and then restarted on it; server RSS MiB: VmRSS from /proc ${num(idleSettleMs / 1000)} s after it listens → ${num(idleSettleMs / 1000)} s after a warm-up (a person signs up, uploads a small photo and reads five feed pages), no gc() forced; last ÷ raw here: the warm figure ÷ PostgreSQL's in the same run.`
     : '',

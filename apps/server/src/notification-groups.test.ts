@@ -34,12 +34,20 @@ function row(group: NotificationGroup) {
   };
 }
 
-/** Moves a person's notifications of this kind back in time, as if they came hours ago. */
+/**
+ * Moves a person's notifications of this kind back in time, as if they came hours ago,
+ * and the start of their groups with them (`notification_groups` is kept on inserts and
+ * deletes; nothing else ever changes when a notification came).
+ */
 async function age(recipientId: string, type: string, hours: number) {
+  const back = `${hours} hours`;
   await server.database.db
     .update(notifications)
-    .set({ createdAt: sql`${notifications.createdAt} - ${`${hours} hours`}::interval` })
+    .set({ createdAt: sql`${notifications.createdAt} - ${back}::interval` })
     .where(and(eq(notifications.recipientId, recipientId), eq(notifications.type, type)));
+  await server.database.db.execute(sql`
+    update notification_groups set started_at = started_at - ${back}::interval
+    where recipient_id = ${recipientId} and group_key like ${`${type}:%`}`);
 }
 
 test('likes and comments group per post, follows together; uploads and mentions stand alone', async () => {
@@ -272,4 +280,54 @@ test('the badge counts the rows of the newest 10,000 unread notifications and sa
   });
   await owner.client.notifications.markAllRead.mutate();
   expect(await owner.client.notifications.unreadCount.query()).toEqual({ count: 0, capped: false });
+});
+
+/** `notification_groups` beside what it summarizes, for one person: they must agree. */
+async function groupTableAgrees(recipientId: string) {
+  const kept = await queryRows(
+    server.database.db,
+    sql`select group_key, latest_id::text as latest_id, count from notification_groups
+        where recipient_id = ${recipientId} order by group_key`,
+  );
+  const counted = await queryRows(
+    server.database.db,
+    sql`select group_key, max(id)::text as latest_id, count(*)::int as count from notifications
+        where recipient_id = ${recipientId} and group_key is not null
+        group by group_key order by group_key`,
+  );
+  expect(kept).toEqual(counted);
+  return kept.length;
+}
+
+test('the groups table follows its notifications through likes in parallel, withdrawals, and comments and posts deleted', async () => {
+  const owner = await signUp('gtowner');
+  const fans = await Promise.all(Array.from({ length: 10 }, (_, i) => signUp(`gtfan${i}`)));
+  const [kept, gone] = [await upload(owner, 'kept'), await upload(owner, 'gone')];
+  await Promise.all(fans.map((fan) => fan.client.posts.like.mutate({ postId: kept.id })));
+  await Promise.all(fans.map((fan) => fan.client.posts.like.mutate({ postId: gone.id })));
+  await Promise.all(fans.map((fan) => fan.client.follows.follow.mutate({ userId: owner.user.id })));
+  expect(await groupTableAgrees(owner.user.id)).toBe(3);
+
+  const [first, second, third] = fans;
+  if (!first || !second || !third) throw new Error('people missing');
+  const comment = await first.client.comments.add.mutate({ postId: kept.id, body: 'one' });
+  await second.client.comments.add.mutate({ postId: kept.id, body: 'two' });
+  expect(await groupTableAgrees(owner.user.id)).toBe(4);
+
+  // Withdrawn (the newest like of its group, so the group's newest changes), deleted by
+  // cascade (a comment, then a post with a group of likes), and one member left alone.
+  const lastLiker = fans.at(-1);
+  await lastLiker?.client.posts.unlike.mutate({ postId: kept.id });
+  await third.client.follows.unfollow.mutate({ userId: owner.user.id });
+  await first.client.comments.delete.mutate({ commentId: comment.id });
+  expect(await groupTableAgrees(owner.user.id)).toBe(4);
+  await owner.client.posts.delete.mutate({ postId: gone.id });
+  expect(await groupTableAgrees(owner.user.id)).toBe(3);
+  const rows = await groups(owner);
+  expect(rows.map((group) => [group.type, group.count, group.actorCount])).toEqual([
+    ['comment', 1, 1],
+    ['follow', 9, 9],
+    ['like', 9, 9],
+  ]);
+  expect(rows.map((group) => group.sampleActors.length)).toEqual([1, 3, 3]);
 });

@@ -204,10 +204,18 @@ export const notifications = pgTable(
     index('notifications_recipient_unread_idx')
       .on(t.recipientId, t.id)
       .where(sql`${t.readAt} is null`),
-    // The inbox reads each group's members (counts, people, read state) here.
+    // The inbox reads each group's members (people, counts after a removal) here,
     index('notifications_recipient_group_idx')
       .on(t.recipientId, t.groupKey, t.id)
       .where(sql`${t.groupKey} is not null`),
+    // whether a group has anything unread here,
+    index('notifications_recipient_group_unread_idx')
+      .on(t.recipientId, t.groupKey)
+      .where(sql`${t.readAt} is null and ${t.groupKey} is not null`),
+    // and its rows of one notification (uploads, mentions), newest first, here.
+    index('notifications_recipient_alone_idx')
+      .on(t.recipientId, t.id)
+      .where(sql`${t.groupKey} is null`),
     index('notifications_post_id_idx').on(t.postId),
     index('notifications_comment_id_idx').on(t.commentId),
     check(
@@ -219,6 +227,30 @@ export const notifications = pgTable(
 );
 export type Notification = typeof notifications.$inferSelect;
 export type NewNotification = typeof notifications.$inferInsert;
+
+/**
+ * One row per group of notifications (`notifications.group_key`): its newest notification
+ * and how many it holds, so the inbox pages its groups by `latest_id` without reading
+ * their members. Kept by triggers on `notifications` (migration 0010), for every insert
+ * and every delete, cascades included; nothing else writes it.
+ */
+export const notificationGroups = pgTable(
+  'notification_groups',
+  {
+    recipientId: text('recipient_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    groupKey: text('group_key').notNull(),
+    latestId: bigint('latest_id', { mode: 'number' }).notNull(),
+    count: integer('count').notNull(),
+    /** Its oldest notification's time: a group takes newcomers for 12 hours from it. */
+    startedAt: timestamp('started_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.recipientId, t.groupKey] }),
+    index('notification_groups_recipient_latest_idx').on(t.recipientId, t.latestId),
+  ],
+);
 
 /**
  * Each recipient's newest notification `seq`. The upload transaction bumps the heads of

@@ -7,6 +7,7 @@ import {
 import {
   type Database,
   follows,
+  notificationGroups,
   notificationHeads,
   notifications,
   queryRows,
@@ -67,33 +68,37 @@ function sameKind(activity: Activity, alias: string): SQL {
 /**
  * The inbox row a new notification (row `newId`) joins, Mastodon's rule: the latest group
  * of its kind if that group started less than `NOTIFICATION_GROUP_SPAN_HOURS` ago, else a
- * new group named after this, its first notification. Concurrent actions at a span's
- * edge may start two groups; the inbox then shows two rows, nothing is lost.
+ * new group named after this, its first notification. When the group started comes from
+ * `notification_groups` (one row by its key), not from its members, so a like on a post
+ * liked 100,000 times costs what the first did. Read after the recipient's head is
+ * locked (see `recordActivity`), so actions notifying one person at once join one group.
  */
 function groupKeyFor(activity: Activity, newId: SQL): SQL {
   const prefix = groupPrefix(activity);
   if (prefix === null) return sql`null`;
   const span = sql.raw(`interval '${NOTIFICATION_GROUP_SPAN_HOURS} hours'`);
   return sql`(
-    select case when latest.started > now() - ${span} then latest.group_key
+    select case when g.started_at > now() - ${span} then latest.group_key
                 else ${prefix} || ':' || ${newId} end
     from (select 1) as one
     left join lateral (
-      select n.group_key,
-             (select min(m.created_at) from ${notifications} as m
-              where ${sameKind(activity, 'm')} and m.group_key = n.group_key) as started
-      from ${notifications} as n
+      select n.group_key from ${notifications} as n
       where ${sameKind(activity, 'n')} and n.group_key is not null
       order by n.id desc limit 1
     ) as latest on true
+    left join ${notificationGroups} as g
+      on g.recipient_id = ${activity.recipientId} and g.group_key = latest.group_key
   )`;
 }
 
 /**
- * Records activity notifications inside the action's transaction, one statement each:
+ * Records activity notifications inside the action's transaction, two statements each:
  * the recipient's activity head is bumped (locked to commit, so their activity commits
- * in `seq` order, as uploads do) and the row takes the new `seq`. Nobody is told of
- * their own action. Returns the recipients to publish to after commit.
+ * in `seq` order, as uploads do), then the row takes the new `seq` and its group. The
+ * group is looked up by a statement of its own, begun once the lock is held: in one
+ * statement with the bump, it read from before the wait, and ten people liking one post
+ * at once on PostgreSQL started up to ten groups. Nobody is told of their own action.
+ * Returns the recipients to publish to after commit.
  */
 export async function recordActivity(tx: Transaction, activities: readonly Activity[]) {
   const recipients: string[] = [];
@@ -102,25 +107,27 @@ export async function recordActivity(tx: Transaction, activities: readonly Activ
     .filter((activity) => activity.recipientId !== activity.actorId)
     .sort((a, b) => (a.recipientId < b.recipientId ? -1 : a.recipientId > b.recipientId ? 1 : 0));
   for (const activity of ordered) {
+    const [head] = await queryRows(
+      tx,
+      sql`insert into ${notificationHeads} (recipient_id, seq, activity_seq)
+          values (${activity.recipientId}, 0, 1)
+          on conflict (recipient_id) do update
+            set activity_seq = ${notificationHeads.activitySeq} + 1
+          returning activity_seq`,
+    );
     await queryRows(
       tx,
-      sql`with head as (
-            insert into ${notificationHeads} (recipient_id, seq, activity_seq)
-            values (${activity.recipientId}, 0, 1)
-            on conflict (recipient_id) do update
-              set activity_seq = ${notificationHeads.activitySeq} + 1
-            returning activity_seq
-          )
-          , new_row as (
+      sql`with new_row as (
             select nextval(pg_get_serial_sequence('notifications', 'id')) as id
           )
           insert into ${notifications}
             (id, recipient_id, type, seq, actor_id, post_id, comment_id, group_key)
           overriding system value
-          select new_row.id, ${activity.recipientId}, ${activity.type}, head.activity_seq,
+          select new_row.id, ${activity.recipientId}, ${activity.type},
+                 ${Number(head?.activity_seq)}::bigint,
                  ${activity.actorId}, ${activity.postId ?? null}::bigint,
                  ${activity.commentId ?? null}::bigint, ${groupKeyFor(activity, sql`new_row.id`)}
-          from head, new_row`,
+          from new_row`,
     );
     if (!recipients.includes(activity.recipientId)) recipients.push(activity.recipientId);
   }

@@ -3,7 +3,7 @@ import {
   type NotificationGroup,
   type NotificationType,
 } from '@photogram/contracts';
-import { type Database, notifications, queryRows, users } from '@photogram/db';
+import { type Database, notificationGroups, notifications, queryRows, users } from '@photogram/db';
 import { inArray, sql } from 'drizzle-orm';
 import { selectNotifications, toNotification } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
@@ -21,78 +21,72 @@ interface GroupRow {
   read: boolean;
 }
 
-/** Past any notification id: where a walk without a cursor starts. */
-const NEWEST = '9223372036854775807';
-
 /**
  * The inbox as rows: the notifications of one group (`notifications.group_key`, set when
  * each was recorded, see `recordActivity`) together, any other alone; newest row first,
  * by its newest notification. The cursor is the newest notification id of the last row
- * shown, and a row is on one page only: a group with a notification at or past the
- * cursor was on an earlier one.
+ * shown.
  *
- * The page's rows come from a walk (Mastodon's way of paging groups): each step is the
- * newest notification below the last one whose group the walk has not met yet, so it
- * reads no further into the inbox than the page reaches, and each row's counts are read
- * through the group index in the same statement. Two more queries, for the page only:
- * each row's newest notification (the post and comment shown) and up to three people.
+ * A page is two short index reads merged: the newest notifications shown alone, and the
+ * newest groups of `notification_groups` (kept by triggers on `notifications`: each
+ * group's newest id and size), so it never reads a group's members to place it, however
+ * many it has. Per row, in the same statement: its newest notification, whether anything
+ * in it is unread (one probe of the unread-group index), and how many people it holds.
+ * Then, for the page only, each row's newest notification as the inbox shows it and up to
+ * three people.
  */
 export async function listGroups(
   db: Database,
   params: { userId: string; cursor?: string | null; limit: number },
 ): Promise<{ items: NotificationGroup[]; nextCursor: string | null }> {
   const cursor = parseIdCursor(params.cursor);
-  const start = cursor === undefined ? NEWEST : String(cursor);
-  // The group's newest notification, one probe of the group index: a scalar subquery, as
-  // an EXISTS here is planned as a hash of every notification past the cursor.
-  const shownBefore =
-    cursor === undefined
-      ? sql`false`
-      : sql`n.group_key is not null and (
-          select max(m.id) from ${notifications} m
-          where m.recipient_id = ${params.userId} and m.group_key = n.group_key
-        ) >= ${start}::bigint`;
+  const take = params.limit + 1;
+  const aloneBefore = cursor === undefined ? sql`` : sql`and n.id < ${cursor}`;
+  const groupsBefore = cursor === undefined ? sql`` : sql`and g.latest_id < ${cursor}`;
   const found = await queryRows(
     db,
-    sql`with recursive walk(id, group_key, seen, shown, earlier) as (
-          select ${start}::bigint, null::text, '{}'::text[], 0, true
+    sql`with page as (
+          (select null::text as group_key, n.id as latest_id, 1 as count
+           from ${notifications} n
+           where n.recipient_id = ${params.userId} and n.group_key is null ${aloneBefore}
+           order by n.id desc limit ${take})
           union all
-          select step.id, step.group_key,
-                 case when step.group_key is null then walk.seen else walk.seen || step.group_key end,
-                 walk.shown + case when step.earlier then 0 else 1 end,
-                 step.earlier
-          from walk cross join lateral (
-            select n.id, n.group_key, ${shownBefore} as earlier
-            from ${notifications} n
-            where n.recipient_id = ${params.userId} and n.id < walk.id
-              and (n.group_key is null or n.group_key <> all(walk.seen))
-            order by n.id desc
-            limit 1
-          ) step
-          where walk.shown < ${params.limit + 1}::int
+          (select g.group_key, g.latest_id, g.count
+           from ${notificationGroups} g
+           where g.recipient_id = ${params.userId} ${groupsBefore}
+           order by g.latest_id desc limit ${take})
+          order by latest_id desc
+          limit ${take}
         )
-        select walk.id, walk.group_key, g.*
-        from walk cross join lateral (
-          select min(n.type) as type, count(*)::int as count,
-                 count(distinct n.actor_id)::int as actor_count,
-                 max(n.created_at) as latest_at, bool_and(n.read_at is not null) as read
-          from ${notifications} n
-          where n.recipient_id = ${params.userId}
-            and ((walk.group_key is null and n.id = walk.id) or n.group_key = walk.group_key)
-        ) g
-        where not walk.earlier
-        order by walk.id desc`,
+        select page.group_key, page.latest_id, page.count, latest.type, latest.created_at,
+               case
+                 when page.group_key is null then latest.read_at is not null
+                 else not exists (
+                   select 1 from ${notifications} m
+                   where m.recipient_id = ${params.userId} and m.group_key = page.group_key
+                     and m.read_at is null)
+               end as read,
+               -- One like of a post, or one follow, per person (a repeat tells nobody):
+               -- only comment groups can hold someone twice.
+               case
+                 when page.group_key like 'comment:%' then (
+                   select count(distinct m.actor_id)::int from ${notifications} m
+                   where m.recipient_id = ${params.userId} and m.group_key = page.group_key)
+                 else page.count
+               end as actor_count
+        from page join ${notifications} latest on latest.id = page.latest_id
+        order by page.latest_id desc`,
   );
   const groups: GroupRow[] = found.map((row) => {
     const groupKey = row.group_key === null ? null : String(row.group_key);
     return {
-      key: groupKey ?? `n:${String(row.id)}`,
+      key: groupKey ?? `n:${String(row.latest_id)}`,
       groupKey,
       type: String(row.type) as NotificationType,
       count: Number(row.count),
       actorCount: Number(row.actor_count),
-      latestId: Number(row.id),
-      latestAt: new Date(String(row.latest_at)),
+      latestId: Number(row.latest_id),
+      latestAt: new Date(String(row.created_at)),
       read: row.read === true,
     };
   });
@@ -111,7 +105,7 @@ export async function listGroups(
         type: group.type,
         count: group.count,
         actorCount: group.actorCount,
-        sampleActors: actors.get(group.key) ?? [],
+        sampleActors: actors.get(group.key) ?? (newest ? [newest.actor] : []),
         latestAt: newest?.createdAt ?? group.latestAt,
         read: group.read,
         post: newest && 'post' in newest ? newest.post : null,
@@ -122,7 +116,7 @@ export async function listGroups(
   );
 }
 
-/** Each group's newest notification, as the inbox would show it alone. */
+/** Each row's newest notification, as the inbox would show it alone. */
 async function latestOf(db: Database, groups: readonly GroupRow[]) {
   const byId = new Map<number, ReturnType<typeof toNotification>>();
   if (groups.length === 0) return byId;
@@ -137,31 +131,38 @@ async function latestOf(db: Database, groups: readonly GroupRow[]) {
 }
 
 /**
- * Up to `GROUP_SAMPLE_ACTORS` different people of each group, the newest first: for each
- * row its members through the group index (or the one notification by its id).
+ * Up to `GROUP_SAMPLE_ACTORS` different people of each group, the newest first: a walk
+ * down the group's members through the group index, one step per person (a row shown
+ * alone has its one person, from its notification).
  */
 async function sampleActorsOf(db: Database, userId: string, groups: readonly GroupRow[]) {
   const byKey = new Map<string, ReturnType<typeof toUserSummary>[]>();
-  if (groups.length === 0) return byKey;
-  const rowsOfPage = JSON.stringify(
-    groups.map((group) => ({ key: group.key, group_key: group.groupKey, id: group.latestId })),
-  );
+  const keys = groups.flatMap((group) => (group.groupKey === null ? [] : [group.groupKey]));
+  if (keys.length === 0) return byKey;
   const rows = await queryRows(
     db,
     sql`select page.key, ${users.id} as id, ${users.username} as username,
                ${users.displayName} as display_name, ${users.avatarThumbKey} as avatar_thumb_key
-        from jsonb_to_recordset(${rowsOfPage}::jsonb) as page(key text, group_key text, id bigint)
+        from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb) as page(key)
         cross join lateral (
-          select n.actor_id, max(n.id) as newest
-          from ${notifications} n
-          where n.recipient_id = ${userId}
-            and ((page.group_key is null and n.id = page.id) or n.group_key = page.group_key)
-          group by n.actor_id
-          order by newest desc
-          limit ${GROUP_SAMPLE_ACTORS}::int
+          with recursive people(id, actor_id, seen, place) as (
+            select 9223372036854775807::bigint, null::text, '{}'::text[], 0
+            union all
+            select step.id, step.actor_id, people.seen || step.actor_id, people.place + 1
+            from people cross join lateral (
+              select n.id, n.actor_id from ${notifications} n
+              where n.recipient_id = ${userId} and n.group_key = page.key
+                and n.id < people.id
+                and n.actor_id <> all(people.seen)
+              order by n.id desc
+              limit 1
+            ) step
+            where people.place < ${GROUP_SAMPLE_ACTORS}::int
+          )
+          select actor_id, place from people where place > 0
         ) as actor
         join ${users} on ${users.id} = actor.actor_id
-        order by page.key, actor.newest desc`,
+        order by page.key, actor.place`,
   );
   for (const row of rows) {
     const key = String(row.key);
