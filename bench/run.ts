@@ -22,14 +22,14 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { type FanOutResult, type FanOutServer, runFanOut } from './fan-out';
-import { type FeedRun, runFeed } from './feed';
-import { type HostileRun, runHostile } from './hostile';
-import { type IdleRun, runIdle } from './idle';
-import { type InboxRun, runInbox, VIRAL_LIKES } from './inbox';
+import { runFeed } from './feed';
+import { runHostile } from './hostile';
+import { runIdle } from './idle';
+import { runInbox, VIRAL_LIKES } from './inbox';
 import { type ReconnectRun, runReconnect } from './reconnect';
 import type { Summary } from './stats';
 import { type Column, formatTable, num } from './table';
-import { runUploads, type UploadRun } from './upload';
+import { runUploads } from './upload';
 
 const PARTS = ['fanout', 'reconnect', 'upload', 'feed', 'inbox', 'hostile', 'idle'] as const;
 const SERVERS = ['raw', 'trpc-sse', 'stock'] as const;
@@ -81,16 +81,26 @@ const loadAtStart = loadavg()[0] ?? 0;
 
 const fanOuts: FanOutResult[] = [];
 const reconnects: ReconnectRun[] = [];
-let uploads: UploadRun | null = null;
-let uploadError: string | null = null;
-let feed: FeedRun | null = null;
-let feedError: string | null = null;
-let inbox: InboxRun | null = null;
-let inboxError: string | null = null;
-let hostile: HostileRun | null = null;
-let hostileError: string | null = null;
-let idle: IdleRun[] = [];
-let idleError: string | null = null;
+
+/**
+ * Runs one part of the bench if it was asked for: its result, or why it failed (the
+ * notes say so; the other parts still run).
+ */
+async function runPart<T>(
+  name: (typeof PARTS)[number],
+  label: string,
+  run: () => Promise<T>,
+): Promise<{ result: T | null; error: string | null }> {
+  if (!parts.includes(name)) return { result: null, error: null };
+  log(label);
+  try {
+    return { result: await run(), error: null };
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`  failed: ${message}`);
+    return { result: null, error: message };
+  }
+}
 
 if (parts.includes('fanout')) {
   for (const subscribers of subscriberCounts) {
@@ -106,84 +116,48 @@ if (parts.includes('reconnect')) {
     reconnects.push(await runReconnect(subscribers, { databaseUrl, policies, log }));
   }
 }
-if (parts.includes('upload')) {
-  log('upload');
-  try {
-    uploads = await runUploads({
-      databaseUrl,
-      sequential: sequentialUploads,
-      parallel: parallelUploads,
-      concurrency: 8,
-      log,
-    });
-  } catch (error: unknown) {
-    uploadError = error instanceof Error ? error.message : String(error);
-    log(`  failed: ${uploadError}`);
-  }
-}
-if (parts.includes('feed')) {
-  log('feed');
-  try {
-    feed = await runFeed({
-      databaseUrl,
-      users: 10_000,
-      posts: feedPosts,
-      following: 500,
-      calls: feedCalls,
-      log,
-    });
-  } catch (error: unknown) {
-    feedError = error instanceof Error ? error.message : String(error);
-    log(`  failed: ${feedError}`);
-  }
-}
-
-if (parts.includes('inbox')) {
-  log('inbox');
-  try {
-    inbox = await runInbox({
-      databaseUrl,
-      notifications: inboxNotifications,
-      calls: inboxCalls,
-      log,
-    });
-  } catch (error: unknown) {
-    inboxError = error instanceof Error ? error.message : String(error);
-    log(`  failed: ${inboxError}`);
-  }
-}
-
-if (parts.includes('hostile')) {
-  log('hostile load');
-  try {
-    hostile = await runHostile({
-      databaseUrl,
-      stalled: hostileStalled,
-      inFlight: hostileBombs,
-      windowMs: 4_000,
-      serverEnv: Object.fromEntries(
-        list('BENCH_SERVER_ENV', ' ').map((pair) => {
-          const eq = pair.indexOf('=');
-          return [pair.slice(0, eq), pair.slice(eq + 1)];
-        }),
-      ),
-      log,
-    });
-  } catch (error: unknown) {
-    hostileError = error instanceof Error ? error.message : String(error);
-    log(`  failed: ${hostileError}`);
-  }
-}
-
-if (parts.includes('idle')) {
-  log('idle');
-  try {
-    idle = await runIdle({ databaseUrl, settleMs: idleSettleMs, log });
-  } catch (error: unknown) {
-    idleError = error instanceof Error ? error.message : String(error);
-    log(`  failed: ${idleError}`);
-  }
-}
+const { result: uploads, error: uploadError } = await runPart('upload', 'upload', () =>
+  runUploads({
+    databaseUrl,
+    sequential: sequentialUploads,
+    parallel: parallelUploads,
+    concurrency: 8,
+    log,
+  }),
+);
+const { result: feed, error: feedError } = await runPart('feed', 'feed', () =>
+  runFeed({
+    databaseUrl,
+    users: 10_000,
+    posts: feedPosts,
+    following: 500,
+    calls: feedCalls,
+    log,
+  }),
+);
+const { result: inbox, error: inboxError } = await runPart('inbox', 'inbox', () =>
+  runInbox({ databaseUrl, notifications: inboxNotifications, calls: inboxCalls, log }),
+);
+const { result: hostile, error: hostileError } = await runPart('hostile', 'hostile load', () =>
+  runHostile({
+    databaseUrl,
+    stalled: hostileStalled,
+    inFlight: hostileBombs,
+    windowMs: 4_000,
+    serverEnv: Object.fromEntries(
+      list('BENCH_SERVER_ENV', ' ').map((pair) => {
+        const eq = pair.indexOf('=');
+        return [pair.slice(0, eq), pair.slice(eq + 1)];
+      }),
+    ),
+    log,
+  }),
+);
+const idleRun = await runPart('idle', 'idle', () =>
+  runIdle({ databaseUrl, settleMs: idleSettleMs, log }),
+);
+const idle = idleRun.result ?? [];
+const idleError = idleRun.error;
 
 // ——— the table ———
 

@@ -5,7 +5,7 @@ import {
 } from '@photogram/contracts';
 import { type Database, notificationGroups, notifications, queryRows, users } from '@photogram/db';
 import { inArray, sql } from 'drizzle-orm';
-import { selectNotifications, toNotification } from './notifications';
+import { aloneKey, selectNotifications, toNotification } from './notifications';
 import { parseIdCursor, toPage } from './pagination';
 import { toUserSummary } from './user-summary';
 
@@ -80,7 +80,7 @@ export async function listGroups(
   const groups: GroupRow[] = found.map((row) => {
     const groupKey = row.group_key === null ? null : String(row.group_key);
     return {
-      key: groupKey ?? `n:${String(row.latest_id)}`,
+      key: groupKey ?? aloneKey(Number(row.latest_id)),
       groupKey,
       type: String(row.type) as NotificationType,
       count: Number(row.count),

@@ -205,6 +205,11 @@ export async function unreadCount(db: Database, params: { userId: string }) {
 /** The inbox row a notification belongs to: its group, or a row of its own. */
 export const groupKeyOf = sql<string>`coalesce(${notifications.groupKey}, 'n:' || ${notifications.id})`;
 
+/** The key of a row that is one notification alone, as `groupKeyOf` makes it. */
+export function aloneKey(id: number): string {
+  return `n:${id}`;
+}
+
 /** The notification id of a row shown alone (`n:<id>`, see `groupKeyOf`); else null. */
 function aloneKeyId(key: string): number | null {
   const match = /^n:(\d{1,15})$/.exec(key);
